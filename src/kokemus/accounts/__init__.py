@@ -1,0 +1,1 @@
+"""Organisations, units (a tree), users, memberships and roles, invitations, audit log."""

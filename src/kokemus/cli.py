@@ -1,0 +1,41 @@
+"""The ``kokemus`` command: Django's management commands with kokemus' settings.
+
+``kokemus`` alone (or ``--help``) lists the product's own commands; every Django
+command (``kokemus migrate``, ``kokemus check --deploy`` …) works as well.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+PRODUCT_COMMANDS = [
+    ("demo", "migrate, load the demo organisations and serve on http://127.0.0.1:8000"),
+    ("serve", "run the production web server (gunicorn workers)"),
+    ("worker", "run background tasks (e-mail, invitations, reports)"),
+    ("migrate", "create or upgrade the database tables"),
+    ("createadmin", "create an organisation administrator"),
+    ("check", "check the configuration (add --deploy for production)"),
+]
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kokemus.settings")
+    if not argv or argv[0] in {"-h", "--help", "help"} and len(argv) == 1:
+        print("usage: kokemus COMMAND [options]\n")
+        print("Commands:")
+        for name, text in PRODUCT_COMMANDS:
+            print(f"  {name:<12} {text}")
+        print("\n`kokemus COMMAND --help` describes a command's options;")
+        print("`kokemus help --all` lists every Django management command too.")
+        return
+    if argv[:2] == ["help", "--all"]:
+        argv = ["help"]
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["kokemus", *argv])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Cross-cutting web pieces: base layout, navigation, language switch, health checks."""
