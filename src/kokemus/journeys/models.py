@@ -96,3 +96,6 @@ class JourneyVersion(models.Model):
         ordering = ["-version"]
         constraints = [models.UniqueConstraint(fields=["journey", "version"],
                                                name="one_snapshot_per_version")]
+
+    def __str__(self) -> str:
+        return f"{self.journey_id} v{self.version}"
