@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "kokemus.journeys",
     "kokemus.surveys",
     "kokemus.responses",
+    "kokemus.analytics",
 ]
 
 MIDDLEWARE = [
@@ -133,6 +134,7 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 # --- Static files -----------------------------------------------------------------------
 STATIC_URL = "/static/"
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {

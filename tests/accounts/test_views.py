@@ -213,3 +213,10 @@ def test_security_headers(db, client):
 def test_404_page_is_friendly(db, client, path):
     response = client.get(path)
     assert response.status_code in (302, 404)
+
+
+def test_stylesheet_is_served(db, client):
+    from django.contrib.staticfiles import finders
+
+    assert finders.find("kokemus/kokemus.css")
+    assert finders.find("django_htmx/htmx-2.min.js")

@@ -1,0 +1,1 @@
+"""Rollups (daily answer counts) and the dashboards that read them."""
