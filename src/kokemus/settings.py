@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "kokemus.surveys",
     "kokemus.responses",
     "kokemus.analytics",
+    "kokemus.kiosk",
 ]
 
 MIDDLEWARE = [

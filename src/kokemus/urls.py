@@ -11,6 +11,7 @@ org_patterns = [
     path("", include("kokemus.accounts.urls")),
     path("journeys/", include("kokemus.journeys.urls")),
     path("surveys/", include("kokemus.surveys.urls")),
+    path("kiosks/", include("kokemus.kiosk.urls")),
 ]
 
 urlpatterns = [
@@ -33,6 +34,7 @@ urlpatterns = [
     path("invite/<str:token>/", account_views.accept_invitation, name="accept_invitation"),
     path("o/<slug:org_slug>/", include(org_patterns)),
     path("", include("kokemus.surveys.public_urls")),
+    path("", include("kokemus.kiosk.public_urls")),
 ]
 
 handler400 = "kokemus.web.errors.bad_request"

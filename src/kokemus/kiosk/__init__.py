@@ -1,0 +1,1 @@
+"""Offline kiosk devices: a unit's tablet that queues answers while offline."""
