@@ -40,6 +40,9 @@ INSTALLED_APPS = [
     "kokemus.responses",
     "kokemus.analytics",
     "kokemus.kiosk",
+    "kokemus.api",
+    "kokemus.imports",
+    "kokemus.invitations",
 ]
 
 MIDDLEWARE = [

@@ -12,6 +12,9 @@ org_patterns = [
     path("journeys/", include("kokemus.journeys.urls")),
     path("surveys/", include("kokemus.surveys.urls")),
     path("kiosks/", include("kokemus.kiosk.urls")),
+    path("imports/", include("kokemus.imports.urls")),
+    path("invitations/", include("kokemus.invitations.urls")),
+    path("api-tokens/", include("kokemus.api.urls")),
 ]
 
 urlpatterns = [
@@ -35,6 +38,8 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include(org_patterns)),
     path("", include("kokemus.surveys.public_urls")),
     path("", include("kokemus.kiosk.public_urls")),
+    path("", include("kokemus.invitations.public_urls")),
+    path("api/", include("kokemus.api.public_urls")),
 ]
 
 handler400 = "kokemus.web.errors.bad_request"

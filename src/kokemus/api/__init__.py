@@ -1,0 +1,1 @@
+"""REST API (django-ninja): tokens, submissions, listings, metrics, visit events, webhooks."""
