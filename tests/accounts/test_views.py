@@ -220,3 +220,25 @@ def test_stylesheet_is_served(db, client):
 
     assert finders.find("kokemus/kokemus.css")
     assert finders.find("django_htmx/htmx-2.min.js")
+
+
+def test_login_is_throttled_after_repeated_failures(admin, tree):
+    client = client_for(None)
+    for _ in range(4):
+        response = client.post("/login/", {"username": "admin@a.example", "password": "wrong"})
+        assert response.status_code == 200
+    response = client.post("/login/", {"username": "admin@a.example", "password": "wrong"})
+    assert response.status_code == 429  # the fifth failure locks the address
+    response = client.post("/login/", {"username": "admin@a.example", "password": PASSWORD})
+    assert response.status_code == 429
+    assert "/o/" not in response.get("Location", "")
+    # Another address from the same place is not locked.
+    response = client_for(None).post("/login/", {"username": "nobody@a.example",
+                                                  "password": "wrong"})
+    assert response.status_code == 200
+
+
+def test_passwords_are_hashed_with_argon2_in_production():
+    from django.conf import settings
+
+    assert "Argon2PasswordHasher" in [h.rsplit(".", 1)[-1] for h in settings.PASSWORD_HASHERS][:2]

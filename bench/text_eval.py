@@ -1,0 +1,184 @@
+"""Evaluate kokemus.text on the labelled comments in tests/data and measure throughput.
+
+Usage: PYTHONPATH=src python bench/text_eval.py [--repeat N] [--data DIR]
+
+Prints one JSON document: per language the sentiment accuracy and macro-F1, theme micro
+precision/recall/F1, per-theme precision/recall and per-theme sentiment accuracy, language
+identification accuracy; and throughput in comments per second on one core. Nothing is
+trained on the data (the analyser is rules + lexicons), so there is no train/test split.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from kokemus.text import analyse, detect_language, redact  # noqa: E402
+from kokemus.text.normalise import lemmatize, tokenize, warm_up  # noqa: E402
+from kokemus.text.taxonomy import Taxonomy  # noqa: E402
+
+LABELS = ("positive", "neutral", "negative")
+TARGETS = {"sentiment_accuracy": {"fi": 0.80, "sv": 0.75, "en": 0.75},
+           "sentiment_macro_f1": 0.60, "theme_micro_f1": 0.85, "core_per_second": 2000}
+
+
+def load(data_dir: Path) -> dict[str, list[dict[str, str]]]:
+    out: dict[str, list[dict[str, str]]] = {}
+    for lang in ("fi", "sv", "en"):
+        with (data_dir / f"comments_{lang}.csv").open(encoding="utf-8", newline="") as fh:
+            out[lang] = list(csv.DictReader(fh))
+    return out
+
+
+def parse_themes(cell: str) -> dict[str, str]:
+    pairs = (p.split(":") for p in cell.split(";") if p)
+    return {k: v for k, v in pairs}
+
+
+def f1(p: float, r: float) -> float:
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def evaluate(rows: list[dict[str, str]], lang: str) -> dict[str, object]:
+    confusion: Counter[tuple[str, str]] = Counter()
+    tp: Counter[str] = Counter()
+    fp: Counter[str] = Counter()
+    fn: Counter[str] = Counter()
+    theme_sent_ok = theme_sent_n = 0
+    lang_ok = 0
+    errors: list[dict[str, object]] = []
+    for row in rows:
+        gold_themes = parse_themes(row["themes"])
+        detected = analyse(row["text"])  # language identified, as in production
+        lang_ok += detected.language == lang
+        result = analyse(row["text"], language=lang)
+        confusion[(row["sentiment"], result.sentiment)] += 1
+        predicted = {t.key: t.sentiment for t in result.themes}
+        for key in predicted.keys() | gold_themes.keys():
+            if key in predicted and key in gold_themes:
+                tp[key] += 1
+                theme_sent_n += 1
+                theme_sent_ok += predicted[key] == gold_themes[key]
+            elif key in predicted:
+                fp[key] += 1
+            else:
+                fn[key] += 1
+        if result.sentiment != row["sentiment"] or set(predicted) != set(gold_themes):
+            errors.append({"id": row["id"], "text": row["text"], "gold": row["sentiment"],
+                           "pred": result.sentiment, "score": result.score,
+                           "gold_themes": sorted(gold_themes), "pred_themes": sorted(predicted)})
+    n = len(rows)
+    accuracy = sum(confusion[(label, label)] for label in LABELS) / n
+    per_class = {}
+    for label in LABELS:
+        t = confusion[(label, label)]
+        p_den = sum(confusion[(g, label)] for g in LABELS)
+        r_den = sum(confusion[(label, p)] for p in LABELS)
+        p = t / p_den if p_den else 0.0
+        r = t / r_den if r_den else 0.0
+        per_class[label] = {"precision": round(p, 3), "recall": round(r, 3),
+                            "f1": round(f1(p, r), 3), "support": r_den}
+    macro = sum(v["f1"] for v in per_class.values()) / len(LABELS)
+    all_tp, all_fp, all_fn = sum(tp.values()), sum(fp.values()), sum(fn.values())
+    micro_p = all_tp / (all_tp + all_fp) if all_tp + all_fp else 0.0
+    micro_r = all_tp / (all_tp + all_fn) if all_tp + all_fn else 0.0
+    per_theme = {}
+    for key in sorted(tp.keys() | fp.keys() | fn.keys()):
+        p = tp[key] / (tp[key] + fp[key]) if tp[key] + fp[key] else 0.0
+        r = tp[key] / (tp[key] + fn[key]) if tp[key] + fn[key] else 0.0
+        per_theme[key] = {"precision": round(p, 3), "recall": round(r, 3),
+                          "support": tp[key] + fn[key]}
+    return {
+        "n": n,
+        "language_id_accuracy": round(lang_ok / n, 3),
+        "sentiment_accuracy": round(accuracy, 3),
+        "sentiment_macro_f1": round(macro, 3),
+        "sentiment_per_class": per_class,
+        "theme_micro_precision": round(micro_p, 3),
+        "theme_micro_recall": round(micro_r, 3),
+        "theme_micro_f1": round(f1(micro_p, micro_r), 3),
+        "theme_sentiment_accuracy": round(theme_sent_ok / theme_sent_n, 3) if theme_sent_n else None,
+        "per_theme": per_theme,
+        "_errors": errors,
+    }
+
+
+def core(text: str, taxonomy: Taxonomy) -> tuple[str, list[str], list[str], str]:
+    """Language + lemmas + themes + redaction, without sentiment."""
+    lang = detect_language(text)[0]
+    tokens = [t for t in tokenize(text) if t[:1].isalpha()]
+    lemmas = [lemmatize(t, lang) for t in tokens]
+    themes = taxonomy.match(tokens, lemmas, lang) if lang != "other" else []
+    return lang, lemmas, themes, redact(text, ("Mikko Virtanen", "Anna Korhonen"))
+
+
+def throughput(texts: list[str], repeat: int) -> dict[str, float]:
+    taxonomy = Taxonomy.default()
+    warm_up()
+    detect_language("warm up")
+    lemmatize.cache_clear()
+    start = time.perf_counter()
+    for text in texts:
+        core(text, taxonomy)
+    first = len(texts) / (time.perf_counter() - start)
+    start = time.perf_counter()
+    for _ in range(repeat):
+        for text in texts:
+            core(text, taxonomy)
+    core_rate = repeat * len(texts) / (time.perf_counter() - start)
+    start = time.perf_counter()
+    for _ in range(repeat):
+        for text in texts:
+            analyse(text, staff_names=("Mikko Virtanen", "Anna Korhonen"))
+    full_rate = repeat * len(texts) / (time.perf_counter() - start)
+    return {"core_first_pass_per_second": round(first),
+            "core_per_second": round(core_rate),
+            "full_pipeline_per_second": round(full_rate),
+            "comments": len(texts), "repeat": repeat}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", default=str(ROOT / "tests" / "data"))
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--errors", action="store_true", help="include misclassified comments")
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
+    data = load(Path(args.data))
+    report: dict[str, object] = {}
+    for lang, rows in data.items():
+        result = evaluate(rows, lang)
+        if not args.errors:
+            result.pop("_errors")
+        report[lang] = result
+    texts = [row["text"] for rows in data.values() for row in rows]
+    report["throughput"] = throughput(texts, args.repeat)
+    met = {}
+    for lang in ("fi", "sv", "en"):
+        r = report[lang]
+        assert isinstance(r, dict)
+        met[lang] = {
+            "sentiment_accuracy": r["sentiment_accuracy"] >= TARGETS["sentiment_accuracy"][lang],
+            "sentiment_macro_f1": r["sentiment_macro_f1"] >= TARGETS["sentiment_macro_f1"],
+            "theme_micro_f1": r["theme_micro_f1"] >= TARGETS["theme_micro_f1"],
+        }
+    tp = report["throughput"]
+    assert isinstance(tp, dict)
+    met["core_throughput"] = tp["core_per_second"] >= TARGETS["core_per_second"]
+    report["targets_met"] = met
+    print(json.dumps(report, ensure_ascii=False, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

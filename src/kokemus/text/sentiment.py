@@ -1,0 +1,215 @@
+"""Lexicon-based sentiment for service comments, scored per clause.
+
+The lexicon (``data/sentiment.json``) is lemma-based and domain-specific: besides general
+opinion words it knows that a queue or having to wait is a complaint, that "long" is negative
+next to a queue, and that "too X" is criticism. Negation flips the polarity of the following
+words inside the clause; contrast words (mutta/men/but) start a new clause so that a mixed
+comment keeps both halves ("friendly, but the queue was long").
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ._data import load_json
+
+POSITIVE, NEUTRAL, NEGATIVE = "positive", "neutral", "negative"
+
+#: |score| at or above this is positive/negative; below it neutral (neutral-or-mixed).
+THRESHOLD = 0.2
+
+# How many tokens after a negator are in its scope: "ei ollut kovin ystävällinen" needs 3.
+_NEGATION_WINDOW = 4
+# Negated praise is clearly negative; negated complaints ("ei jonoa", "no problems") are
+# praise in service comments, only slightly weaker.
+_NEGATED_POSITIVE = -0.9
+_NEGATED_NEGATIVE = -0.8
+# Squashing scale: a single ordinary opinion word (score 1.0) gives a clause score of ~0.6.
+_SQUASH = 1.5
+_TOO_DEFAULT = 0.8
+_NEGATED_EVENT = -0.6
+# When praise and complaint are both clearly present the comment is mixed (labelled neutral).
+_MIXED_MIN = 0.25
+_MIXED_DAMPING = 0.5
+
+_EMOTICON_POS = re.compile(r"(?::-?\)|:-?D\b|;-?\)|<3|[😊😀😃😄🙂👍❤️💚💙😍🥰🙏])")
+_EMOTICON_NEG = re.compile(r"(?::-?\(|:'\(|[😞😠😡👎😢😩🙁☹])")
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Compiled sentiment resources for one language."""
+
+    words: dict[str, float]
+    prefixes: dict[str, float]
+    prefix_lengths: tuple[int, ...]
+    negators: frozenset[str]
+    intensifiers: dict[str, float]
+    too: frozenset[str]
+    contrast: frozenset[str]
+    contextual: dict[str, tuple[frozenset[str], float]]
+    too_needs_opinion: bool = False
+
+    def word_score(self, token: str, lemma: str) -> float:
+        """Prior polarity of a word (surface form first, then lemma, then known stems)."""
+        return _word_score(self, token, lemma)
+
+
+@lru_cache(maxsize=8)
+def lexicon(language: str) -> Lexicon | None:
+    """The compiled lexicon for ``language`` or ``None`` if there is none."""
+    data = load_json("sentiment.json").get(language)
+    if data is None:
+        return None
+    words: dict[str, float] = {}
+    prefixes: dict[str, float] = {}
+    for key, value in data["words"].items():
+        if key.endswith("*"):
+            prefixes[key[:-1]] = float(value)
+        else:
+            words[key] = float(value)
+    return Lexicon(
+        words=words,
+        prefixes=prefixes,
+        prefix_lengths=tuple(sorted({len(p) for p in prefixes}, reverse=True)),
+        negators=frozenset(data["negators"]),
+        intensifiers={k: float(v) for k, v in data["intensifiers"].items()},
+        too=frozenset(data["too"]),
+        contrast=frozenset(data["contrast"]),
+        contextual={k: (frozenset(v["themes"]), float(v["score"]))
+                    for k, v in data["contextual"].items()},
+        too_needs_opinion=bool(data.get("too_needs_opinion", False)),
+    )
+
+
+_WORD_CACHE: dict[tuple[int, str, str], float] = {}
+
+
+def _word_score(lex: Lexicon, token: str, lemma: str) -> float:
+    key = (id(lex), token, lemma)
+    cached = _WORD_CACHE.get(key)
+    if cached is not None:
+        return cached
+    score = lex.words.get(token)
+    if score is None:
+        score = lex.words.get(lemma)
+    if score is None:
+        score = 0.0
+        for cand in (token, lemma):
+            n = len(cand)
+            for length in lex.prefix_lengths:
+                if length <= n and cand[:length] in lex.prefixes:
+                    score = lex.prefixes[cand[:length]]
+                    break
+            if score:
+                break
+        if not score and token.startswith("epä") and len(token) > 6:
+            # Finnish privative prefix: "epä" + praise word is criticism (epäselvä, epäsiisti).
+            inner = _word_score(lex, token[3:], lemma[3:] if lemma.startswith("epä") else lemma)
+            if inner > 0:
+                score = -inner
+    if len(_WORD_CACHE) < 500_000:
+        _WORD_CACHE[key] = score
+    return score
+
+
+def squash(raw: float) -> float:
+    """Map an unbounded clause total to −1…1."""
+    return math.tanh(raw / _SQUASH)
+
+
+def label_for(score: float, threshold: float = THRESHOLD) -> str:
+    """Three-class label for a score: positive, neutral (neutral or mixed) or negative."""
+    if score >= threshold:
+        return POSITIVE
+    if score <= -threshold:
+        return NEGATIVE
+    return NEUTRAL
+
+
+def _is_negator(lex: Lexicon, token: str) -> bool:
+    return token in lex.negators or token.endswith("n't")
+
+
+def score_tokens(
+    tokens: Sequence[str], lemmas: Sequence[str], themes: Sequence[str], lex: Lexicon
+) -> float:
+    """Raw (unsquashed) polarity of one clause part.
+
+    ``themes`` are the themes mentioned in the same part; they activate contextual words
+    ("pitkä" is only negative when a queue or delivery is being talked about).
+    """
+    total = 0.0
+    negated = False
+    multiplier = 1.0
+    negation_left = 0
+    too_pending = False
+    theme_set = set(themes)
+    n = len(tokens)
+    for i in range(n):
+        tok, lem = tokens[i], lemmas[i]
+        if _is_negator(lex, tok):
+            negation_left = _NEGATION_WINDOW
+            negated = True
+            continue
+        score = lex.word_score(tok, lem)
+        context = lex.contextual.get(tok) or lex.contextual.get(lem)
+        if not score and context and context[0] & theme_set:
+            score = context[1]
+        nxt_has_score = i + 1 < n and (
+            lex.word_score(tokens[i + 1], lemmas[i + 1]) != 0.0
+            or tokens[i + 1] in lex.contextual
+            or tokens[i + 1] in lex.intensifiers
+        )
+        # Swedish "för" is usually "for"; only treat it as "too" before an opinion word.
+        if tok in lex.too and i + 1 < n and (nxt_has_score or not lex.too_needs_opinion):
+            too_pending = True
+            continue
+        if tok in lex.intensifiers and (nxt_has_score or not score):
+            if nxt_has_score:
+                multiplier *= lex.intensifiers[tok]
+            if negation_left:
+                negation_left -= 1
+            continue
+        if too_pending:
+            # "liian kallis", "för lång kö", "too few staff": always a complaint.
+            score = -(abs(score) or _TOO_DEFAULT)
+            too_pending = False
+            negation_left = 0
+        if score:
+            if negation_left:
+                score *= _NEGATED_POSITIVE if score > 0 else _NEGATED_NEGATIVE
+            total += score * multiplier
+            multiplier = 1.0
+        if negation_left:
+            negation_left -= 1
+    if not total and negated and themes:
+        # "Kukaan ei tervehtinyt", "the parcel hasn't arrived": a service step that did not
+        # happen is a complaint even without an opinion word.
+        total = _NEGATED_EVENT
+    return total
+
+
+def emoticon_score(text: str) -> float:
+    """Raw polarity contributed by emoticons and emoji."""
+    return 0.8 * (len(_EMOTICON_POS.findall(text)) - len(_EMOTICON_NEG.findall(text)))
+
+
+def combine(clause_scores: Sequence[float]) -> float:
+    """Comment score from clause scores.
+
+    Positive and negative masses are compared, so a comment whose praise and complaint are
+    about equally strong ends near zero, i.e. neutral-or-mixed, as the labels require.
+    """
+    pos = sum(s for s in clause_scores if s > 0)
+    neg = -sum(s for s in clause_scores if s < 0)
+    if pos + neg == 0:
+        return 0.0
+    score = (pos - neg) / max(1.0, pos + neg)
+    if min(pos, neg) >= _MIXED_MIN:
+        score *= _MIXED_DAMPING
+    return score

@@ -1,0 +1,357 @@
+"""Theme taxonomy: default themes shipped as data, plus organisation overrides.
+
+An organisation can add, rename, merge and remove themes without code changes::
+
+    tax = Taxonomy.default().with_overrides(
+        {"parking": {"label": {"fi": "Pysäköinti"}, "terms": {"fi": ["parkki*"]}}}
+    )
+    tax = tax.merge("greeting", "friendliness", into="welcome")
+    tax = tax.rename("waiting", "queue")
+
+Term syntax (per language): ``word`` matches a lemma or surface form exactly, and for Finnish
+and Swedish also as the head of a compound when it has at least five letters
+("apteekkifarmaseutti" ends with "farmaseutti"); ``stem*`` matches any word starting with the
+stem; ``*word`` matches compound heads of any length; ``two words`` matches consecutive lemmas.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from ._data import load_json
+from .normalise import lemmatize
+
+# Shortest theme word that may be recognised as the last part of a compound; shorter words
+# ("kö", "hinta" excluded) would produce too many accidental matches unless marked "*word".
+_MIN_COMPOUND_HEAD = 5
+_MIN_COMPOUND_MODIFIER = 2
+_COMPOUNDING = frozenset({"fi", "sv"})
+
+
+@dataclass(frozen=True)
+class Theme:
+    """One theme: a stable key, per-language labels and per-language terms."""
+
+    key: str
+    label: Mapping[str, str]
+    terms: Mapping[str, tuple[str, ...]]
+    weak_terms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    exclude: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    yield_to: tuple[str, ...] = ()
+    description: str = ""
+
+    def label_for(self, language: str) -> str:
+        """Label in ``language``, falling back to English, Finnish, then the key."""
+        return self.label.get(language) or self.label.get("en") or self.label.get("fi") or self.key
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-dict form, the same shape accepted by :meth:`Taxonomy.from_dict`."""
+        out: dict[str, Any] = {
+            "label": dict(self.label),
+            "terms": {k: list(v) for k, v in self.terms.items()},
+        }
+        if self.weak_terms:
+            out["weak_terms"] = {k: list(v) for k, v in self.weak_terms.items()}
+        if self.exclude:
+            out["exclude"] = {k: list(v) for k, v in self.exclude.items()}
+        if self.yield_to:
+            out["yield_to"] = list(self.yield_to)
+        if self.description:
+            out["description"] = self.description
+        return out
+
+
+def _theme_from_dict(key: str, spec: Mapping[str, Any]) -> Theme:
+    def per_lang(name: str) -> dict[str, tuple[str, ...]]:
+        raw = spec.get(name) or {}
+        return {lang: tuple(str(t).lower() for t in words) for lang, words in raw.items()}
+
+    return Theme(
+        key=key,
+        label=dict(spec.get("label") or {}),
+        terms=per_lang("terms"),
+        weak_terms=per_lang("weak_terms"),
+        exclude=per_lang("exclude"),
+        yield_to=tuple(spec.get("yield_to") or ()),
+        description=str(spec.get("description") or ""),
+    )
+
+
+class _Index:
+    """Look-up structures for one language, built once per taxonomy."""
+
+    def __init__(self, themes: Iterable[Theme], language: str) -> None:
+        self.language = language
+        self.exact: dict[str, set[tuple[str, bool]]] = {}
+        self.prefix: dict[str, set[tuple[str, bool]]] = {}
+        self.suffix: dict[str, set[tuple[str, bool]]] = {}
+        self.bigram: dict[str, set[tuple[str, bool]]] = {}
+        self.exclude: dict[str, set[str]] = {}
+        for theme in themes:
+            for weak, terms in ((False, theme.terms), (True, theme.weak_terms)):
+                for term in terms.get(language, ()):
+                    self._add(term, (theme.key, weak))
+            for word in theme.exclude.get(language, ()):
+                self.exclude.setdefault(word, set()).add(theme.key)
+        self.prefix_lengths = sorted({len(p) for p in self.prefix})
+        self.suffix_lengths = sorted({len(s) for s in self.suffix})
+        self._cache: dict[str, frozenset[tuple[str, bool]]] = {}
+
+    def _add(self, term: str, value: tuple[str, bool]) -> None:
+        term = term.strip()
+        if " " in term:
+            words = term.split()
+            # Multi-word terms are matched on lemmas, so store them lemmatised.
+            lemmas = " ".join(lemmatize(w, self.language) for w in words[:2])
+            self.bigram.setdefault(lemmas, set()).add(value)
+            self.bigram.setdefault(" ".join(words[:2]), set()).add(value)
+        elif term.endswith("*"):
+            self.prefix.setdefault(term[:-1], set()).add(value)
+        elif term.startswith("*"):
+            self.suffix.setdefault(term[1:], set()).add(value)
+        else:
+            # Not lemmatised: terms are written as lemmas or surface forms already, and
+            # lemmatising them can go wrong ("palveluasenne" -> "palvelu").
+            self.exact.setdefault(term, set()).add(value)
+
+    def word(self, word: str) -> frozenset[tuple[str, bool]]:
+        """Themes hit by a single word (lemma or surface form); memoised per index."""
+        hit = self._cache.get(word)
+        if hit is not None:
+            return hit
+        found: set[tuple[str, bool]] = set(self.exact.get(word, ()))
+        n = len(word)
+        for length in self.prefix_lengths:
+            if length > n:
+                break
+            found |= self.prefix.get(word[:length], set())
+        for length in self.suffix_lengths:
+            if length >= n:
+                break
+            found |= self.suffix.get(word[n - length :], set())
+        if not found and self.language in _COMPOUNDING and n >= _MIN_COMPOUND_HEAD + 2:
+            found |= self._compound_head(word)
+        excluded = self.exclude.get(word)
+        if excluded:
+            found = {v for v in found if v[0] not in excluded}
+        result = frozenset(found)
+        if len(self._cache) < 200_000:
+            self._cache[word] = result
+        return result
+
+    def _compound_head(self, word: str) -> set[tuple[str, bool]]:
+        # Try the longest possible head first: "apteekkifarmaseutin" -> "farmaseutin" ->
+        # lemma "farmaseutti". Lemmatising the head handles inflected compounds that the
+        # dictionary does not know as a whole.
+        n = len(word)
+        for start in range(_MIN_COMPOUND_MODIFIER, n - _MIN_COMPOUND_HEAD + 1):
+            head = word[start:]
+            hit = self.exact.get(head)
+            if hit is None:
+                head_lemma = lemmatize(head, self.language)
+                if len(head_lemma) >= _MIN_COMPOUND_HEAD:
+                    hit = self.exact.get(head_lemma)
+            if hit:
+                return set(hit)
+        return set()
+
+
+class Taxonomy:
+    """An immutable, ordered collection of :class:`Theme` objects with fast term matching."""
+
+    def __init__(self, themes: Iterable[Theme]) -> None:
+        self._themes: dict[str, Theme] = {}
+        for theme in themes:
+            self._themes[theme.key] = theme
+        self._indexes: dict[str, _Index] = {}
+
+    # -- construction -------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Mapping[str, Any]]) -> Taxonomy:
+        """Build from ``{key: {"label": {...}, "terms": {"fi": [...], ...}}}``.
+
+        Keys starting with an underscore are treated as comments and ignored.
+        """
+        return cls(_theme_from_dict(k, v) for k, v in data.items() if not k.startswith("_"))
+
+    @classmethod
+    def default(cls) -> Taxonomy:
+        """The taxonomy shipped in ``data/themes.json`` (shared, cached instance)."""
+        return _default_taxonomy()
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """Plain-dict form of every theme (round-trips through :meth:`from_dict`)."""
+        return {k: t.to_dict() for k, t in self._themes.items()}
+
+    # -- editing (each returns a new taxonomy) -----------------------------------------
+    def with_overrides(
+        self, overrides: Mapping[str, Mapping[str, Any] | None], replace_terms: bool = False
+    ) -> Taxonomy:
+        """Apply organisation overrides and return a new taxonomy.
+
+        For an existing key, labels are updated and terms added (or replaced when
+        ``replace_terms``); a new key adds a theme; ``None`` as the value removes the theme.
+        """
+        data = copy.deepcopy(self.to_dict())
+        for key, spec in overrides.items():
+            if spec is None:
+                data.pop(key, None)
+                continue
+            target = data.setdefault(key, {"label": {}, "terms": {}})
+            target.setdefault("label", {}).update(spec.get("label") or {})
+            for part in ("terms", "weak_terms", "exclude"):
+                for lang, words in (spec.get(part) or {}).items():
+                    current = [] if replace_terms else target.setdefault(part, {}).get(lang, [])
+                    merged = list(dict.fromkeys([*current, *(w.lower() for w in words)]))
+                    target.setdefault(part, {})[lang] = merged
+            for scalar in ("yield_to", "description"):
+                if scalar in spec:
+                    target[scalar] = spec[scalar]
+        return Taxonomy.from_dict(data)
+
+    def rename(
+        self, old: str, new: str, label: Mapping[str, str] | None = None
+    ) -> Taxonomy:
+        """Return a copy where theme ``old`` is called ``new`` (optionally with new labels)."""
+        if old not in self._themes:
+            raise KeyError(old)
+        if new in self._themes and new != old:
+            raise ValueError(f"theme {new!r} already exists; use merge()")
+        themes = []
+        for theme in self._themes.values():
+            yields = tuple(new if y == old else y for y in theme.yield_to)
+            if theme.key == old:
+                labels = {**theme.label, **(label or {})}
+                theme = Theme(new, labels, theme.terms, theme.weak_terms, theme.exclude,
+                              yields, theme.description)
+            elif yields != theme.yield_to:
+                theme = Theme(theme.key, theme.label, theme.terms, theme.weak_terms,
+                              theme.exclude, yields, theme.description)
+            themes.append(theme)
+        return Taxonomy(themes)
+
+    def merge(
+        self,
+        a: str,
+        b: str,
+        into: str | None = None,
+        label: Mapping[str, str] | None = None,
+    ) -> Taxonomy:
+        """Return a copy where themes ``a`` and ``b`` become one theme ``into`` (default ``a``)."""
+        ta, tb = self._themes[a], self._themes[b]
+        key = into or a
+
+        def union(x: Mapping[str, tuple[str, ...]], y: Mapping[str, tuple[str, ...]]
+                  ) -> dict[str, tuple[str, ...]]:
+            return {lang: tuple(dict.fromkeys([*x.get(lang, ()), *y.get(lang, ())]))
+                    for lang in {*x, *y}}
+
+        merged = Theme(
+            key=key,
+            label={**tb.label, **ta.label, **(label or {})},
+            terms=union(ta.terms, tb.terms),
+            weak_terms=union(ta.weak_terms, tb.weak_terms),
+            exclude={},  # an exclusion for one half must not suppress the other half's terms
+            yield_to=tuple(y for y in dict.fromkeys([*ta.yield_to, *tb.yield_to])
+                           if y not in (a, b, key)),
+            description=" / ".join(d for d in (ta.description, tb.description) if d),
+        )
+        themes: list[Theme] = []
+        for theme in self._themes.values():
+            if theme.key == a:
+                themes.append(merged)
+            elif theme.key in (b, key):
+                continue
+            else:
+                yields = tuple(dict.fromkeys(key if y in (a, b) else y for y in theme.yield_to))
+                themes.append(Theme(theme.key, theme.label, theme.terms, theme.weak_terms,
+                                    theme.exclude, yields, theme.description))
+        return Taxonomy(themes)
+
+    def remove(self, key: str) -> Taxonomy:
+        """Return a copy without theme ``key``."""
+        return Taxonomy(t for k, t in self._themes.items() if k != key)
+
+    # -- access --------------------------------------------------------------------------
+    def __getitem__(self, key: str) -> Theme:
+        return self._themes[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._themes
+
+    def __iter__(self) -> Iterator[Theme]:
+        return iter(self._themes.values())
+
+    def __len__(self) -> int:
+        return len(self._themes)
+
+    def keys(self) -> list[str]:
+        """Theme keys in taxonomy order."""
+        return list(self._themes)
+
+    def label(self, key: str, language: str) -> str:
+        """Label of theme ``key`` in ``language``."""
+        return self._themes[key].label_for(language)
+
+    # -- matching ------------------------------------------------------------------------
+    def _index(self, language: str) -> _Index:
+        index = self._indexes.get(language)
+        if index is None:
+            index = _Index(self._themes.values(), language)
+            self._indexes[language] = index
+        return index
+
+    def match(
+        self, tokens: Sequence[str], lemmas: Sequence[str], language: str
+    ) -> list[str]:
+        """Themes mentioned in one clause, given its surface tokens and their lemmas.
+
+        Weak terms (staff roles such as "farmaseutti", "hoitaja") count only when no other
+        theme is mentioned in the clause, so "farmaseutti oli ystävällinen" is about
+        friendliness while "kiitos farmaseutille" still says something about expertise.
+        """
+        return self.match_clause([(tokens, lemmas)], language)[0]
+
+    def match_clause(
+        self, parts: Sequence[tuple[Sequence[str], Sequence[str]]], language: str
+    ) -> list[list[str]]:
+        """Themes per part of one clause; weak-term and ``yield_to`` rules use the whole clause.
+
+        Parts are the comma/conjunction-separated pieces whose own sentiment a theme gets,
+        but "tilaaminen oli helppoa ja nopeaa" is still one statement about online ordering.
+        """
+        index = self._index(language)
+        raw: list[list[tuple[str, bool]]] = []
+        for tokens, lemmas in parts:
+            found: dict[tuple[str, bool], None] = {}
+            for i, (tok, lem) in enumerate(zip(tokens, lemmas, strict=True)):
+                hits = index.word(lem)
+                if tok != lem:
+                    hits = hits | index.word(tok)
+                if i + 1 < len(lemmas) and index.bigram:
+                    hits = hits | index.bigram.get(f"{lem} {lemmas[i + 1]}", frozenset())
+                    hits = hits | index.bigram.get(f"{tok} {tokens[i + 1]}", frozenset())
+                excluded = index.exclude.get(lem) or index.exclude.get(tok)
+                for hit in hits:
+                    if not (excluded and hit[0] in excluded):
+                        found[hit] = None
+            raw.append(list(found))
+        strong = {k for part in raw for k, weak in part if not weak}
+        present = strong or {k for part in raw for k, _ in part}
+        keep = {k for k in present
+                if not any(y in present and y != k for y in self._themes[k].yield_to)}
+        out: list[list[str]] = []
+        for part in raw:
+            keys = dict.fromkeys(k for k, weak in part if k in keep and (not weak or not strong
+                                                                          or k in strong))
+            out.append(list(keys))
+        return out
+
+
+@lru_cache(maxsize=1)
+def _default_taxonomy() -> Taxonomy:
+    return Taxonomy.from_dict(load_json("themes.json"))

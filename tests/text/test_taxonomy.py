@@ -1,0 +1,99 @@
+import pytest
+
+from kokemus.text import Taxonomy, analyse
+from kokemus.text.normalise import lemmatize, tokenize
+
+
+def themes_of(text: str, language: str, taxonomy: Taxonomy | None = None) -> list[str]:
+    tax = taxonomy or Taxonomy.default()
+    tokens = [t for t in tokenize(text) if t[:1].isalpha()]
+    return tax.match(tokens, [lemmatize(t, language) for t in tokens], language)
+
+
+@pytest.mark.parametrize(
+    "word", ["farmaseutti", "farmaseutin", "farmaseuteilta", "apteekkifarmaseutti",
+             "apteekkifarmaseutin"]
+)
+def test_farmaseutti_forms_hit_the_same_theme(word: str) -> None:
+    assert themes_of(f"Kiitos {word}", "fi") == ["expertise"]
+
+
+def test_default_taxonomy_has_required_themes_with_three_languages() -> None:
+    tax = Taxonomy.default()
+    required = {
+        "greeting", "friendliness", "personal_attention", "explanation", "expertise",
+        "waiting", "price", "availability", "cleanliness", "accessibility", "online_ordering",
+        "delivery", "care", "meals", "activities", "family_communication", "staff_attitude",
+    }
+    assert required <= set(tax.keys())
+    for theme in tax:
+        assert set(theme.label) >= {"fi", "sv", "en"}, theme.key
+        assert all(theme.terms.get(lang) for lang in ("fi", "sv", "en")), theme.key
+
+
+def test_weak_terms_yield_to_specific_theme() -> None:
+    assert themes_of("Farmaseutti oli ystävällinen", "fi") == ["friendliness"]
+    assert themes_of("Hoitajat ovat ihania", "fi") == ["care"]
+
+
+def test_compound_head_matching() -> None:
+    assert "waiting" in themes_of("Jonotusaika oli pitkä", "fi")
+    assert "waiting" in themes_of("Telefonkön var lång", "sv")
+    assert "delivery" not in themes_of("Laitoin sähköpostia", "fi")
+
+
+def test_several_themes_each_with_own_sentiment() -> None:
+    result = analyse("Hinnat ovat kalliit, mutta farmaseutti oli todella asiantunteva.", "fi")
+    by_key = {t.key: t.sentiment for t in result.themes}
+    assert by_key["price"] == "negative"
+    assert by_key["expertise"] == "positive"
+
+
+def test_overrides_add_extend_and_remove() -> None:
+    tax = Taxonomy.default().with_overrides({
+        "pharmacy_robot": {"label": {"fi": "Apteekkirobotti", "en": "Robot"},
+                           "terms": {"fi": ["robotti"], "en": ["robot"]}},
+        "meals": {"terms": {"fi": ["munkki"]}},
+        "activities": None,
+    })
+    assert "pharmacy_robot" in tax and "activities" not in tax
+    assert themes_of("Robotti oli hauska", "fi", tax) == ["pharmacy_robot"]
+    assert themes_of("Munkki oli tuoretta", "fi", tax) == ["meals"]
+    assert themes_of("Ruoka oli hyvää", "fi", tax) == ["meals"]  # old terms kept
+    assert tax.label("pharmacy_robot", "sv") == "Robot"  # falls back to English
+
+
+def test_replace_terms_override() -> None:
+    tax = Taxonomy.default().with_overrides({"meals": {"terms": {"fi": ["munkki"]}}},
+                                            replace_terms=True)
+    assert themes_of("Ruoka oli hyvää", "fi", tax) == []
+
+
+def test_rename_keeps_terms_and_updates_references() -> None:
+    tax = Taxonomy.default().rename("delivery", "shipping", label={"en": "Shipping"})
+    assert "delivery" not in tax and tax.label("shipping", "en") == "Shipping"
+    assert themes_of("Paketti tuli nopeasti", "fi", tax) == ["shipping"]
+    assert "shipping" in tax["waiting"].yield_to
+    with pytest.raises(ValueError):
+        tax.rename("shipping", "price")
+
+
+def test_merge_combines_terms() -> None:
+    tax = Taxonomy.default().merge("greeting", "friendliness", into="welcome",
+                                   label={"en": "Welcome"})
+    assert "greeting" not in tax and "friendliness" not in tax
+    assert themes_of("Minua tervehdittiin", "fi", tax) == ["welcome"]
+    assert themes_of("Ystävällinen myyjä", "fi", tax) == ["welcome"]
+    assert tax.label("welcome", "en") == "Welcome"
+
+
+def test_round_trip_through_dict() -> None:
+    tax = Taxonomy.default()
+    again = Taxonomy.from_dict(tax.to_dict())
+    assert again.keys() == tax.keys()
+    assert again["waiting"].terms == tax["waiting"].terms
+
+
+def test_analyse_uses_custom_taxonomy() -> None:
+    tax = Taxonomy.default().rename("price", "cost")
+    assert analyse("Liian kallis", "fi", taxonomy=tax).theme_keys == ["cost"]
