@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "kokemus.surveys",
     "kokemus.responses",
     "kokemus.analytics",
+    "kokemus.comments",
     "kokemus.kiosk",
     "kokemus.api",
     "kokemus.imports",

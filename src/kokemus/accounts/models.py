@@ -91,6 +91,10 @@ class Organisation(models.Model):
                               default=Sector.OTHER)
     default_language = models.CharField(_("default language"), max_length=8, default="fi")
     time_zone = models.CharField(_("time zone"), max_length=64, default="Europe/Helsinki")
+    keep_raw_comments = models.BooleanField(
+        _("keep comments unredacted"), default=False,
+        help_text=_("Off: personal data (identity codes, phone numbers, e-mail and street "
+                    "addresses, names) is removed from comments before they are stored."))
     created_at = models.DateTimeField(default=timezone.now)
     archived_at = models.DateTimeField(null=True, blank=True)
 

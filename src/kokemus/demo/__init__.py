@@ -160,7 +160,8 @@ def delete_demo() -> None:
                     f"DELETE FROM accounts_auditlog WHERE organisation_id IN ({placeholders})",
                     ids)
         for org in orgs:
-            for step in _reset_hooks:
+            # Later apps' data protects earlier apps' rows: undo in reverse order.
+            for step in reversed(_reset_hooks):
                 step(org)
             org.memberships.all().delete()
             org.invitations.all().delete()

@@ -1,0 +1,54 @@
+"""Analysing stored comments with the organisation's taxonomy."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from kokemus.comments.models import CommentAnalysis, OrganisationTaxonomy
+from kokemus.text import Taxonomy, analyse
+
+
+def taxonomy_for(organisation_id: int) -> Taxonomy:
+    row = OrganisationTaxonomy.objects.filter(organisation_id=organisation_id).first()
+    return Taxonomy.from_dict(row.data) if row else Taxonomy.default()
+
+
+def analyse_answer_ids(answer_ids: list[int]) -> int:
+    """(Re)analyse the given free-text answers; returns how many were analysed."""
+    from kokemus.comments.ingest import org_text_context
+    from kokemus.responses.models import Answer
+
+    answers = list(Answer.objects.filter(pk__in=answer_ids, question_type="free_text")
+                   .select_related("response"))
+    taxonomies: dict[int, Taxonomy] = {}
+    done = 0
+    for answer in answers:
+        org_id = answer.organisation_id
+        if org_id not in taxonomies:
+            taxonomies[org_id] = taxonomy_for(org_id)
+        ctx = org_text_context(org_id)
+        result = analyse(answer.text, language=answer.response.language,
+                         staff_names=ctx.staff_names, taxonomy=taxonomies[org_id])
+        with transaction.atomic():
+            CommentAnalysis.objects.update_or_create(
+                answer=answer,
+                defaults={"organisation_id": org_id, "language": result.language,
+                          "sentiment": result.sentiment, "score": round(result.score, 4),
+                          "themes": [{"key": t.key, "sentiment": t.sentiment,
+                                      "score": round(t.score, 4)} for t in result.themes],
+                          "redacted": result.redacted, "analysed_at": timezone.now()})
+        done += 1
+    return done
+
+
+def display_text(answer) -> str:
+    """The text the UI shows for a comment: always the redacted form."""
+    try:
+        return answer.analysis.redacted
+    except CommentAnalysis.DoesNotExist:
+        pass
+    from kokemus.comments.ingest import org_text_context
+    from kokemus.text import redact
+
+    return redact(answer.text, org_text_context(answer.organisation_id).staff_names)

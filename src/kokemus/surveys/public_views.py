@@ -1,0 +1,281 @@
+"""The public response page /r/<code>/: no login, works without JavaScript, small.
+
+GET shows the form; POST validates through ``do_submit_response`` and redirects to the
+thank-you page (POST-redirect-GET). Bad input shows the form again with per-question
+errors (400); too-large requests get 413, too many submissions 429, unknown codes 404 and
+closed surveys or inactive points a friendly notice (410).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import secrets
+
+import segno
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, ValidationError
+from django.http import HttpResponse, HttpResponseRedirect
+from django.http.multipartparser import MultiPartParserError
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import translation
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+
+from kokemus.journeys.i18n import LANGUAGES, pick
+from kokemus.responses.actions import do_submit_response
+from kokemus.surveys.models import CollectionPoint, SurveyStatus
+from kokemus.surveys.questions import (
+    default_thank_you,
+    options_for,
+    scale_points,
+    type_info,
+)
+
+MAX_BODY = 64 * 1024
+LANGUAGE_NAMES = {"fi": "suomi", "sv": "svenska", "en": "English"}
+IDEM_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def _rate_limit() -> tuple[int, int]:
+    return (getattr(settings, "KOKEMUS_RESPOND_RATE_LIMIT", 30),
+            getattr(settings, "KOKEMUS_RESPOND_RATE_WINDOW", 600))
+
+
+def _over_rate_limit(request, code: str) -> bool:
+    """Count a submission from this IP to this code; True when over the limit."""
+    limit, window = _rate_limit()
+    key = f"kokemus:respond:{code}:{request.META.get('REMOTE_ADDR', '')}"
+    cache.add(key, 0, timeout=window)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window)
+        count = 1
+    return count > limit
+
+
+def _language(request) -> str:
+    lang = request.GET.get("lang")
+    if lang not in LANGUAGES and request.method == "POST":
+        lang = request.POST.get("lang")
+    if lang in LANGUAGES:
+        return lang
+    current = (getattr(request, "LANGUAGE_CODE", None) or translation.get_language() or "fi")
+    return current[:2] if current[:2] in LANGUAGES else "fi"
+
+
+def _safe_language(request) -> str:
+    """The language without reading the POST body (for error pages before parsing)."""
+    lang = request.GET.get("lang")
+    if lang in LANGUAGES:
+        return lang
+    current = getattr(request, "LANGUAGE_CODE", None) or "fi"
+    return current[:2] if current[:2] in LANGUAGES else "fi"
+
+
+def _notice(request, lang: str, status: int, kind: str, cp=None):
+    with translation.override(lang):
+        return render(request, "surveys/respond_notice.html",
+                      {"kind": kind, "cp": cp, "lang": lang,
+                       "languages": _language_links(request, lang)}, status=status)
+
+
+def _language_links(request, lang: str) -> list[dict]:
+    return [{"code": code, "name": LANGUAGE_NAMES[code], "url": f"{request.path}?lang={code}",
+             "current": code == lang} for code in LANGUAGES]
+
+
+def _find(code: str):
+    if not re.fullmatch(r"[a-z0-9]{4,16}", code or ""):
+        return None
+    return (CollectionPoint.objects
+            .select_related("survey", "unit", "touchpoint", "organisation")
+            .filter(code=code).first())
+
+
+def _raw_answers(post, questions) -> tuple[dict, str]:
+    answers: dict[str, object] = {}
+    contact = ""
+    for q in questions:
+        name = f"q-{q['key']}"
+        if q["type"] == "multi_choice":
+            values = post.getlist(name)
+            if values:
+                answers[q["key"]] = values
+            continue
+        value = post.get(name)
+        if value is not None and value != "":
+            answers[q["key"]] = value
+        if q["type"] == "contact_consent":
+            contact = post.get(f"{name}-contact", "")
+    return answers, contact
+
+
+def _question_views(questions, lang: str, posted: dict, contact: str, errors: dict) -> list:
+    views = []
+    for q in questions:
+        info = type_info(q["type"])
+        key = q["key"]
+        value = posted.get(key)
+        view = {
+            "key": key, "type": q["type"], "kind": info["kind"], "name": f"q-{key}",
+            "id": f"q-{key}", "text": pick(q["text"], lang), "required": q.get("required"),
+            "conditional": bool(q.get("show_if")), "show_if": q.get("show_if"),
+            "error": errors.get(key), "max_length": q.get("max_length"),
+            "value": value if isinstance(value, str) else "",
+            "values": value if isinstance(value, list) else [],
+        }
+        if view["show_if"]:
+            cond = q["show_if"]
+            view["cond_question"] = f"q-{cond['question']}"
+            view["cond_op"] = cond["op"]
+            view["cond_value"] = ",".join(str(v) for v in cond["value"]) \
+                if isinstance(cond["value"], list) else str(cond["value"])
+        if info["kind"] == "scale":
+            view["points"] = scale_points(q, lang)
+            view["low_label"] = pick(info.get("low_label"), lang) if info.get("low_label") \
+                else ""
+            view["high_label"] = pick(info.get("high_label"), lang) if info.get("high_label") \
+                else ""
+            view["compact"] = info["max"] - info["min"] >= 6 and not info.get("labels")
+        elif info["kind"] in ("choice", "multi"):
+            view["options"] = [{"key": o["key"], "label": pick(o["label"], lang)}
+                               for o in options_for(q)]
+        elif info["kind"] == "consent":
+            view["options"] = [{"key": "yes", "label": pick(info["labels"][1], lang)},
+                               {"key": "no", "label": pick(info["labels"][0], lang)}]
+            view["contact_label"] = pick(info["contact_label"], lang)
+            view["contact"] = contact
+        view["first_id"] = _first_input_id(view)
+        views.append(view)
+    return views
+
+
+def _first_input_id(view) -> str:
+    if view["kind"] == "text":
+        return view["id"]
+    if view["kind"] == "scale":
+        return f"{view['id']}-{view['points'][0]['value']}"
+    return f"{view['id']}-{view['options'][0]['key']}"
+
+
+def _render_form(request, cp, version, lang, *, posted=None, contact="", errors=None,
+                 idem=None, status=200):
+    errors = errors or {}
+    questions = _question_views(version.questions, lang, posted or {}, contact, errors)
+    summary = [{"href": f"#{q['first_id']}", "message": q["error"]}
+               for q in questions if q["error"]]
+    known = {q["key"] for q in questions}
+    summary += [{"href": "#survey-form", "message": msg} for key, msg in errors.items()
+                if key not in known]
+    context = {"cp": cp, "lang": lang, "questions": questions, "errors": summary,
+               "idem": idem or secrets.token_urlsafe(18),
+               "touchpoint": pick(cp.touchpoint.name, lang) if cp.touchpoint else "",
+               "languages": _language_links(request, lang),
+               "action": f"{request.path}?lang={lang}"}
+    with translation.override(lang):
+        return render(request, "surveys/respond.html", context, status=status)
+
+
+def _closed(cp) -> bool:
+    return (not cp.is_active or cp.survey.status != SurveyStatus.PUBLISHED
+            or cp.survey.archived_at is not None or cp.unit.archived_at is not None)
+
+
+@csrf_exempt  # anonymous public form; abuse is limited by the rate limit and honeypot
+@never_cache
+def respond(request, code: str):
+    if request.method not in ("GET", "POST"):
+        return HttpResponse(status=405, headers={"Allow": "GET, POST"})
+    cp = _find(code)
+    if cp is None:
+        return _notice(request, _safe_language(request), 404, "unknown")
+    if request.method == "POST":
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > MAX_BODY:
+            return _notice(request, _safe_language(request), 413, "too_large", cp)
+        if _over_rate_limit(request, code):
+            return _notice(request, _safe_language(request), 429, "rate_limited", cp)
+        try:
+            post = request.POST
+            post.get("lang")
+        except RequestDataTooBig:
+            return _notice(request, _safe_language(request), 413, "too_large", cp)
+        except (SuspiciousOperation, MultiPartParserError, UnicodeDecodeError, ValueError):
+            return _notice(request, _safe_language(request), 400, "bad_request", cp)
+    lang = _language(request)
+    if _closed(cp):
+        return _notice(request, lang, 410, "closed", cp)
+    version = cp.survey.current_version
+    if version is None:
+        return _notice(request, lang, 410, "closed", cp)
+    if request.method == "GET":
+        return _render_form(request, cp, version, lang)
+
+    thanks = reverse("respond_thanks", args=[cp.code]) + f"?lang={lang}"
+    if request.POST.get("website"):  # honeypot: a bot filled the hidden field
+        return HttpResponseRedirect(thanks)
+    idem = request.POST.get("idem", "")
+    idem = idem if IDEM_RE.match(idem) else None
+    answers, contact = _raw_answers(request.POST, version.questions)
+    with translation.override(lang):
+        try:
+            do_submit_response(collection_point=cp, survey_version=version, answers=answers,
+                               language=lang, channel=cp.channel,
+                               idempotency_key=f"web:{cp.code}:{idem}" if idem else None,
+                               contact=contact)
+        except ValidationError as exc:
+            errors = {k: " ".join(str(m) for m in v) for k, v in exc.message_dict.items()} \
+                if hasattr(exc, "error_dict") else {"form": " ".join(exc.messages)}
+            return _render_form(request, cp, version, lang, posted=answers, contact=contact,
+                                errors=errors, idem=idem, status=400)
+    return HttpResponseRedirect(thanks)
+
+
+@never_cache
+def respond_thanks(request, code: str):
+    cp = _find(code)
+    if cp is None:
+        return _notice(request, _safe_language(request), 404, "unknown")
+    lang = _language(request)
+    message = pick(cp.thank_you or cp.survey.thank_you or default_thank_you(), lang)
+    with translation.override(lang):
+        return render(request, "surveys/respond_thanks.html",
+                      {"cp": cp, "lang": lang, "message": message,
+                       "languages": _language_links(request, lang)})
+
+
+def public_url(cp: CollectionPoint) -> str:
+    return settings.SITE_URL + reverse("respond", args=[cp.code])
+
+
+def _qr(cp: CollectionPoint):
+    return segno.make(public_url(cp), error="m")
+
+
+def respond_qr_svg(request, code: str):
+    cp = _find(code)
+    if cp is None:
+        return _notice(request, _safe_language(request), 404, "unknown")
+    buf = io.BytesIO()
+    _qr(cp).save(buf, kind="svg", scale=6, border=2, xmldecl=False,
+                 title=public_url(cp))
+    return HttpResponse(buf.getvalue(), content_type="image/svg+xml",
+                        headers={"Cache-Control": "public, max-age=86400"})
+
+
+def respond_qr_png(request, code: str):
+    cp = _find(code)
+    if cp is None:
+        return _notice(request, _safe_language(request), 404, "unknown")
+    buf = io.BytesIO()
+    _qr(cp).save(buf, kind="png", scale=12, border=4)
+    return HttpResponse(buf.getvalue(), content_type="image/png", headers={
+        "Content-Disposition": f'attachment; filename="kokemus-{cp.code}.png"',
+        "Cache-Control": "public, max-age=86400"})
