@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "kokemus.responses",
     "kokemus.analytics",
     "kokemus.comments",
+    "kokemus.goals",
+    "kokemus.improvement",
     "kokemus.kiosk",
     "kokemus.api",
     "kokemus.imports",

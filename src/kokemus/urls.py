@@ -17,6 +17,8 @@ org_patterns = [
     path("invitations/", include("kokemus.invitations.urls")),
     path("api-tokens/", include("kokemus.api.urls")),
     path("themes/", include("kokemus.comments.urls")),
+    path("goals/", include("kokemus.goals.urls")),
+    path("improvement/", include("kokemus.improvement.urls")),
 ]
 
 urlpatterns = [

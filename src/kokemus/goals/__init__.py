@@ -1,0 +1,1 @@
+"""Service promise, goals with quality checks, progress forecasts and perception-gap rounds."""

@@ -1,0 +1,1 @@
+"""Follow-up cases, praise, idea board, actions and their measured impact."""
