@@ -15,6 +15,13 @@ PRODUCT_COMMANDS = [
     ("worker", "run background tasks (e-mail, invitations, reports)"),
     ("migrate", "create or upgrade the database tables"),
     ("createadmin", "create an organisation administrator"),
+    ("import", "import historical responses from CSV/XLSX"),
+    ("invitations", "send due survey invitations (also done by the worker)"),
+    ("cases", "follow-up reminders and contact-detail purge"),
+    ("rollups", "rebuild or verify the rollup tables"),
+    ("comments", "re-analyse comments after theme changes"),
+    ("backup", "consistent online snapshot of the database"),
+    ("restore", "replace the database with a backup"),
     ("check", "check the configuration (add --deploy for production)"),
 ]
 

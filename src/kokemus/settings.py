@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "axes",
+    "ninja",
     "django_tasks",
     "django_tasks_db",
     "kokemus.web",
@@ -221,6 +222,10 @@ SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if envbool("BEHIND_TLS_PROXY", False) else None
 )
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+
+# Outgoing webhooks refuse private and loopback targets unless this is on (tests, labs).
+KOKEMUS_WEBHOOK_ALLOW_PRIVATE = envbool("KOKEMUS_WEBHOOK_ALLOW_PRIVATE", False)
+SMS_BACKEND = envstr("SMS_BACKEND", "kokemus.invitations.sms.ConsoleSMSBackend")
 
 LOGGING = {
     "version": 1,

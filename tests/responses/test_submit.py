@@ -184,6 +184,9 @@ def test_idempotency_race_returns_existing(tree, version, monkeypatch):
     calls = {"n": 0}
 
     class Miss:
+        def order_by(self, *fields):
+            return self
+
         def first(self):
             return None
 

@@ -42,6 +42,15 @@ def analyse_answer_ids(answer_ids: list[int]) -> int:
     return done
 
 
+def analyse_pending_batch(limit: int = 500) -> int:
+    """Analyse up to ``limit`` pending comments; returns how many were done."""
+    from kokemus.comments.models import PENDING
+
+    ids = list(CommentAnalysis.objects.filter(sentiment=PENDING).order_by("pk")
+               .values_list("answer_id", flat=True)[:limit])
+    return analyse_answer_ids(ids) if ids else 0
+
+
 def display_text(answer) -> str:
     """The text the UI shows for a comment: always the redacted form."""
     try:

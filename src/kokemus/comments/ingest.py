@@ -87,15 +87,55 @@ def prepare_free_text(organisation_id: int, answers: list) -> dict[int, list[int
 
 
 def after_answers_stored(response, answers: list, mentions: dict[int, list[int]]) -> None:
-    from kokemus.comments.models import StaffMention
+    """Record staff mentions and a *pending* analysis per comment, in the same transaction.
+
+    The pending row already holds the redacted text, so the UI never needs the raw text;
+    the background sweep fills in language, sentiment and themes.
+    """
+    from kokemus.comments.models import PENDING, CommentAnalysis, StaffMention
 
     rows = [StaffMention(organisation_id=response.organisation_id, answer=answers[i],
                          membership_id=mid)
             for i, mids in mentions.items() for mid in mids]
     if rows:
         StaffMention.objects.bulk_create(rows)
-    text_ids = [a.pk for a in answers if a.question_type == "free_text" and a.text]
-    if text_ids:
-        from kokemus.comments.tasks import analyse_answers
+    comments = [a for a in answers if a.question_type == "free_text" and a.text]
+    if not comments:
+        return
+    ctx = org_text_context(response.organisation_id)
+    CommentAnalysis.objects.bulk_create([
+        CommentAnalysis(organisation_id=response.organisation_id, answer=a,
+                        language=response.language, sentiment=PENDING, score=0.0,
+                        redacted=redact(a.text, ctx.staff_names) if ctx.keep_raw else a.text)
+        for a in comments])
+    transaction.on_commit(schedule_sweep)
 
-        transaction.on_commit(lambda: analyse_answers.enqueue(text_ids))
+
+SWEEP_WINDOW_SECONDS = 2.0
+_window_end = 0.0
+
+
+def schedule_sweep() -> None:
+    """Queue at most one analysis sweep per process per window, to run at the window's end.
+
+    Any comment stored during a window is pending when that window's sweep runs, so each
+    is analysed within about SWEEP_WINDOW_SECONDS, at the cost of one queued task per
+    window instead of one per comment.
+    """
+    global _window_end
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tasks import default_task_backend
+
+    from kokemus.comments.tasks import analyse_pending
+
+    if not default_task_backend.supports_defer:
+        analyse_pending.enqueue()  # e.g. the immediate backend: nothing to batch
+        return
+    now = time.monotonic()
+    if now < _window_end:
+        return
+    _window_end = now + SWEEP_WINDOW_SECONDS
+    analyse_pending.using(
+        run_after=timezone.now() + timedelta(seconds=SWEEP_WINDOW_SECONDS)).enqueue()

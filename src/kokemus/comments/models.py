@@ -20,6 +20,9 @@ class OrganisationTaxonomy(models.Model):
         return f"taxonomy of {self.organisation_id}"
 
 
+PENDING = "pending"
+
+
 class CommentAnalysis(models.Model):
     """Language, sentiment and themes of one free-text answer (computed in the background)."""
 
@@ -27,7 +30,7 @@ class CommentAnalysis(models.Model):
     answer = models.OneToOneField("responses.Answer", on_delete=models.CASCADE,
                                   related_name="analysis")
     language = models.CharField(max_length=8)
-    sentiment = models.CharField(max_length=10)
+    sentiment = models.CharField(max_length=10)  # positive / neutral / negative / pending
     score = models.FloatField()
     themes = models.JSONField(default=list)  # [{"key", "sentiment", "score"}]
     redacted = models.TextField()

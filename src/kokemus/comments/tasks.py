@@ -2,7 +2,7 @@
 
 from django_tasks import task
 
-from kokemus.comments.analysis import analyse_answer_ids
+from kokemus.comments.analysis import analyse_answer_ids, analyse_pending_batch
 
 
 @task()
@@ -21,3 +21,14 @@ def reanalyse_organisation(organisation_id: int) -> int:
     for start in range(0, len(ids), 500):
         done += analyse_answer_ids(ids[start:start + 500])
     return done
+
+
+@task()
+def analyse_pending() -> int:
+    """Analyse every comment still pending (the sweep queued by ingestion)."""
+    done = 0
+    while True:
+        n = analyse_pending_batch(500)
+        done += n
+        if n < 500:
+            return done

@@ -6,3 +6,8 @@ class ImportsConfig(AppConfig):
     name = "kokemus.imports"
     label = "imports"
     verbose_name = _("Imports")
+
+    def ready(self):
+        from kokemus.web.nav import NavItem, register
+
+        register(NavItem(_("Imports"), "import_list", min_role="manager", order=70))

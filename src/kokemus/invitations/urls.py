@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from kokemus.invitations import views
+
+urlpatterns = [
+    path("", views.invitation_home, name="invitation_home"),
+    path("visits/", views.visit_upload, name="invitation_visit_upload"),
+    path("settings/", views.invitation_settings, name="invitation_settings"),
+]

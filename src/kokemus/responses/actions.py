@@ -86,8 +86,8 @@ def do_submit_response(*, collection_point: CollectionPoint | None = None,
 
     with transaction.atomic():
         if key:
-            existing = Response.objects.filter(organisation_id=org_id,
-                                               idempotency_key=key).first()
+            existing = (Response.objects.filter(organisation_id=org_id, idempotency_key=key)
+                        .order_by().first())
             if existing is not None:
                 return existing, False
         cleaned = clean_answers(version.questions, answers, consent_contact=consent_contact,
@@ -119,8 +119,8 @@ def do_submit_response(*, collection_point: CollectionPoint | None = None,
         except IntegrityError:
             if not key:
                 raise
-            existing = Response.objects.filter(organisation_id=org_id,
-                                               idempotency_key=key).first()
+            existing = (Response.objects.filter(organisation_id=org_id, idempotency_key=key)
+                        .order_by().first())
             if existing is None:
                 raise
             return existing, False

@@ -48,7 +48,9 @@ class Response(models.Model):
                                     condition=~Q(idempotency_key=""),
                                     name="response_idempotency_per_org"),
         ]
-        indexes = [models.Index(fields=["organisation", "unit", "submitted_at"]),
+        indexes = [models.Index(fields=["organisation", "idempotency_key"],
+                                name="response_org_idem_idx"),
+                   models.Index(fields=["organisation", "unit", "submitted_at"]),
                    models.Index(fields=["organisation", "touchpoint", "submitted_at"])]
 
     def __str__(self) -> str:
