@@ -12,6 +12,7 @@ org_patterns = [
     path("journeys/", include("kokemus.journeys.urls")),
     path("surveys/", include("kokemus.surveys.urls")),
     path("kiosks/", include("kokemus.kiosk.urls")),
+    path("dashboards/", include("kokemus.analytics.urls")),
     path("imports/", include("kokemus.imports.urls")),
     path("invitations/", include("kokemus.invitations.urls")),
     path("api-tokens/", include("kokemus.api.urls")),

@@ -134,3 +134,19 @@ def verify(organisation_id: int | None = None) -> list[tuple[Key, int, int]]:
     return [(key, stored.get(key, 0), raw.get(key, 0))
             for key in sorted(set(raw) | set(stored), key=repr)
             if stored.get(key, 0) != raw.get(key, 0)]
+
+
+def on_response_deleted(response, answers: Iterable | None = None) -> None:
+    """Subtract a response's counts. Call in the deleting transaction, before the delete
+    (the answers are read from the database unless given)."""
+    if answers is None:
+        answers = list(response.answers.all())
+    zone = response.unit.time_zone
+    bump_for_response(response, answers, zone, sign=-1)
+
+
+def delete_response(response) -> None:
+    """Delete a response and its answers and keep the rollups exact (one transaction)."""
+    with transaction.atomic():
+        on_response_deleted(response)
+        response.delete()
