@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ._data import load_json
@@ -53,6 +53,22 @@ class Lexicon:
     contrast: frozenset[str]
     contextual: dict[str, tuple[frozenset[str], float]]
     too_needs_opinion: bool = False
+    #: Multi-word entries ("hassle free", "tosi hyvä"), keyed by first word: (rest, score).
+    phrases: dict[str, tuple[tuple[tuple[str, ...], float], ...]] = field(default_factory=dict)
+
+    def phrase_at(
+        self, tokens: Sequence[str], lemmas: Sequence[str], i: int
+    ) -> tuple[int, float]:
+        """Length and score of the longest multi-word entry starting at ``i`` (0 if none)."""
+        best = (0, 0.0)
+        for first in (tokens[i], lemmas[i]):
+            for rest, score in self.phrases.get(first, ()):
+                end = i + 1 + len(rest)
+                if end <= len(tokens) and len(rest) + 1 > best[0] and all(
+                    w in (tokens[i + 1 + j], lemmas[i + 1 + j]) for j, w in enumerate(rest)
+                ):
+                    best = (len(rest) + 1, score)
+        return best
 
     def word_score(self, token: str, lemma: str) -> float:
         """Prior polarity of a word (surface form first, then lemma, then known stems)."""
@@ -67,8 +83,12 @@ def lexicon(language: str) -> Lexicon | None:
         return None
     words: dict[str, float] = {}
     prefixes: dict[str, float] = {}
+    phrases: dict[str, list[tuple[tuple[str, ...], float]]] = {}
     for key, value in data["words"].items():
-        if key.endswith("*"):
+        if " " in key:
+            first, *rest = key.split()
+            phrases.setdefault(first, []).append((tuple(rest), float(value)))
+        elif key.endswith("*"):
             prefixes[key[:-1]] = float(value)
         else:
             words[key] = float(value)
@@ -83,6 +103,7 @@ def lexicon(language: str) -> Lexicon | None:
         contextual={k: (frozenset(v["themes"]), float(v["score"]))
                     for k, v in data["contextual"].items()},
         too_needs_opinion=bool(data.get("too_needs_opinion", False)),
+        phrases={k: tuple(v) for k, v in phrases.items()},
     )
 
 
@@ -150,13 +171,21 @@ def score_tokens(
     too_pending = False
     theme_set = set(themes)
     n = len(tokens)
+    skip = 0
     for i in range(n):
+        if skip:
+            skip -= 1
+            continue
         tok, lem = tokens[i], lemmas[i]
-        if _is_negator(lex, tok):
+        length, score = lex.phrase_at(tokens, lemmas, i) if lex.phrases else (0, 0.0)
+        if length:
+            skip = length - 1
+        elif _is_negator(lex, tok):
             negation_left = _NEGATION_WINDOW
             negated = True
             continue
-        score = lex.word_score(tok, lem)
+        else:
+            score = lex.word_score(tok, lem)
         context = lex.contextual.get(tok) or lex.contextual.get(lem)
         if not score and context and context[0] & theme_set:
             score = context[1]
@@ -166,10 +195,10 @@ def score_tokens(
             or tokens[i + 1] in lex.intensifiers
         )
         # Swedish "för" is usually "for"; only treat it as "too" before an opinion word.
-        if tok in lex.too and i + 1 < n and (nxt_has_score or not lex.too_needs_opinion):
+        if not length and tok in lex.too and i + 1 < n and (nxt_has_score or not lex.too_needs_opinion):
             too_pending = True
             continue
-        if tok in lex.intensifiers and (nxt_has_score or not score):
+        if not length and tok in lex.intensifiers and (nxt_has_score or not score):
             if nxt_has_score:
                 multiplier *= lex.intensifiers[tok]
             if negation_left:
@@ -187,9 +216,10 @@ def score_tokens(
             multiplier = 1.0
         if negation_left:
             negation_left -= 1
-    if not total and negated and themes:
+    if negated and themes and _NEGATED_EVENT < total <= 0:
         # "Kukaan ei tervehtinyt", "the parcel hasn't arrived": a service step that did not
-        # happen is a complaint even without an opinion word.
+        # happen is a complaint even without an opinion word (or with only a weak one,
+        # "kukaan ei vastaa puhelimeen").
         total = _NEGATED_EVENT
     return total
 

@@ -90,6 +90,8 @@ class _Index:
         self.prefix: dict[str, set[tuple[str, bool]]] = {}
         self.suffix: dict[str, set[tuple[str, bool]]] = {}
         self.bigram: dict[str, set[tuple[str, bool]]] = {}
+        # Terms of three or more words, keyed by their first two words; the rest must follow.
+        self.longer: dict[str, list[tuple[tuple[str, ...], tuple[str, bool]]]] = {}
         self.exclude: dict[str, set[str]] = {}
         for theme in themes:
             for weak, terms in ((False, theme.terms), (True, theme.weak_terms)):
@@ -105,10 +107,16 @@ class _Index:
         term = term.strip()
         if " " in term:
             words = term.split()
-            # Multi-word terms are matched on lemmas, so store them lemmatised.
-            lemmas = " ".join(lemmatize(w, self.language) for w in words[:2])
-            self.bigram.setdefault(lemmas, set()).add(value)
-            self.bigram.setdefault(" ".join(words[:2]), set()).add(value)
+            # Multi-word terms are matched on lemmas or surface forms, so store both.
+            lemma_words = [lemmatize(w, self.language) for w in words]
+            for seq in (lemma_words, words):
+                head = " ".join(seq[:2])
+                if len(seq) == 2:
+                    self.bigram.setdefault(head, set()).add(value)
+                else:
+                    entry = (tuple(seq[2:]), value)
+                    if entry not in self.longer.setdefault(head, []):
+                        self.longer[head].append(entry)
         elif term.endswith("*"):
             self.prefix.setdefault(term[:-1], set()).add(value)
         elif term.startswith("*"):
@@ -142,6 +150,19 @@ class _Index:
         if len(self._cache) < 200_000:
             self._cache[word] = result
         return result
+
+    def longer_hits(
+        self, lem_pair: str, tok_pair: str, tokens: Sequence[str], lemmas: Sequence[str]
+    ) -> set[tuple[str, bool]]:
+        """Themes of 3+-word terms starting here ("took the time", "at the door")."""
+        found: set[tuple[str, bool]] = set()
+        for head in (lem_pair, tok_pair) if lem_pair != tok_pair else (lem_pair,):
+            for rest, value in self.longer.get(head, ()):
+                if len(rest) <= len(tokens) and all(
+                    w in (tokens[j], lemmas[j]) for j, w in enumerate(rest)
+                ):
+                    found.add(value)
+        return found
 
     def _compound_head(self, word: str) -> set[tuple[str, bool]]:
         # Try the longest possible head first: "apteekkifarmaseutin" -> "farmaseutin" ->
@@ -333,8 +354,14 @@ class Taxonomy:
                 if tok != lem:
                     hits = hits | index.word(tok)
                 if i + 1 < len(lemmas) and index.bigram:
-                    hits = hits | index.bigram.get(f"{lem} {lemmas[i + 1]}", frozenset())
-                    hits = hits | index.bigram.get(f"{tok} {tokens[i + 1]}", frozenset())
+                    lem_pair = f"{lem} {lemmas[i + 1]}"
+                    tok_pair = f"{tok} {tokens[i + 1]}"
+                    hits = hits | index.bigram.get(lem_pair, frozenset())
+                    hits = hits | index.bigram.get(tok_pair, frozenset())
+                    if index.longer:
+                        hits = hits | index.longer_hits(
+                            lem_pair, tok_pair, tokens[i + 2 :], lemmas[i + 2 :]
+                        )
                 excluded = index.exclude.get(lem) or index.exclude.get(tok)
                 for hit in hits:
                     if not (excluded and hit[0] in excluded):
