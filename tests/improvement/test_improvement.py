@@ -362,3 +362,16 @@ def test_demo_step_guards_missing_data(tree, admin, manager, staff):
                                   users={"admin": admin, "manager": manager, "staff": staff})
     demo_improvement(ctx)
     assert Idea.objects.filter(organisation=tree.org).count() == 4
+
+
+def test_case_moves_are_checked_against_the_stored_status(point, manager,
+                                                          django_capture_on_commit_callbacks):
+    """Regression: a stale case object (status still "open") must not block a valid move
+    from the stored status, and must not allow an invalid one."""
+    response = submit(point, django_capture_on_commit_callbacks, nps=2)
+    stale = FollowUpCase.objects.get(response=response)
+    actions.do_move_case(Actor(user=manager), stale, CaseStatus.CONTACTED)
+    resolved = actions.do_move_case(Actor(user=manager), stale, CaseStatus.RESOLVED)
+    assert resolved.status == CaseStatus.RESOLVED
+    with pytest.raises(ValidationError):
+        actions.do_move_case(Actor(user=manager), stale, CaseStatus.CONTACTED)

@@ -169,10 +169,12 @@ def do_move_case(actor: Actor, case: FollowUpCase, status: str, note: str = "") 
     """open → contacted → resolved / could_not_reach (open → could_not_reach too)."""
     _check_case_actor(actor, case)
     note = _clean_note(note)
-    if status not in CASE_FLOW.get(CaseStatus(case.status), ()):
-        raise ValidationError({"status": _("This case cannot move to that status.")})
     with transaction.atomic():
+        # Check the move against the stored status of the locked row, not the caller's
+        # copy, so two people moving the same case cannot skip a step.
         case = FollowUpCase.objects.select_for_update().get(pk=case.pk)
+        if status not in CASE_FLOW.get(CaseStatus(case.status), ()):
+            raise ValidationError({"status": _("This case cannot move to that status.")})
         before = case.status
         now = timezone.now()
         case.status = status
