@@ -226,6 +226,20 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = envint("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 # Outgoing webhooks refuse private and loopback targets unless this is on (tests, labs).
 KOKEMUS_WEBHOOK_ALLOW_PRIVATE = envbool("KOKEMUS_WEBHOOK_ALLOW_PRIVATE", False)
 SMS_BACKEND = envstr("SMS_BACKEND", "kokemus.invitations.sms.ConsoleSMSBackend")
+SMS_HTTP_URL = envstr("SMS_HTTP_URL", "")
+SMS_HTTP_API_KEY = envstr("SMS_HTTP_API_KEY", "")
+SMS_SENDER = envstr("SMS_SENDER", "kokemus")
+SMS_HTTP_TIMEOUT = envint("SMS_HTTP_TIMEOUT", 10)
+
+# Public response page: submissions per IP address and collection point per window.
+KOKEMUS_RESPOND_RATE_LIMIT = envint("KOKEMUS_RESPOND_RATE_LIMIT", 30)
+KOKEMUS_RESPOND_RATE_WINDOW = envint("KOKEMUS_RESPOND_RATE_WINDOW", 600)
+# REST API limits per token.
+KOKEMUS_API_REQUESTS_PER_MINUTE = envint("KOKEMUS_API_REQUESTS_PER_MINUTE", 600)
+KOKEMUS_API_BATCH_ITEMS_PER_SECOND = envint("KOKEMUS_API_BATCH_ITEMS_PER_SECOND", 100)
+KOKEMUS_API_BATCH_BURST = envint("KOKEMUS_API_BATCH_BURST", 1000)
+# Self-service sign-up of new organisations (/signup/).
+KOKEMUS_ALLOW_SIGNUP = envbool("KOKEMUS_ALLOW_SIGNUP", True)
 
 LOGGING = {
     "version": 1,
