@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "kokemus.comments",
     "kokemus.goals",
     "kokemus.improvement",
+    "kokemus.reports",
     "kokemus.kiosk",
     "kokemus.api",
     "kokemus.imports",

@@ -19,6 +19,7 @@ org_patterns = [
     path("themes/", include("kokemus.comments.urls")),
     path("goals/", include("kokemus.goals.urls")),
     path("improvement/", include("kokemus.improvement.urls")),
+    path("reports/", include("kokemus.reports.urls")),
 ]
 
 urlpatterns = [

@@ -4,7 +4,6 @@ good rows stored, re-import adds nothing."""
 import csv
 import io
 import json
-import os
 import time
 
 import pytest
@@ -65,8 +64,6 @@ def test_import_5000_rows_with_3_percent_bad(tree, tmp_path, mapping_file):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(os.environ.get("KOKEMUS_SLOW_TESTS") != "1",
-                    reason="set KOKEMUS_SLOW_TESTS=1 (runs minutes on SQLite)")
 def test_import_100000_rows_with_3_percent_bad(tree, tmp_path, mapping_file):
     elapsed = check_big_import(tmp_path, mapping_file, 100_000)
     print(f"100000 rows imported in {elapsed:.1f}s")

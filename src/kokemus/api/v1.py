@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pydantic
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from django.db.models import Prefetch, Q, Sum
 from django.utils import timezone
 from ninja import Query, Router, Status
@@ -51,7 +50,7 @@ from kokemus.invitations.actions import do_record_visit_event
 from kokemus.journeys.models import Touchpoint
 from kokemus.metrics import scores
 from kokemus.metrics.suppression import SuppressionPolicy
-from kokemus.responses.actions import do_submit_response
+from kokemus.responses.actions import do_submit_batch, do_submit_response
 from kokemus.responses.models import Answer, Response
 from kokemus.surveys.models import CollectionPoint, Survey, SurveyVersion
 
@@ -145,12 +144,11 @@ def _submit(lookup: _Lookup, data: ResponseIn, token: ApiToken) -> tuple[Respons
     submitted_at = data.submitted_at
     if submitted_at is not None and timezone.is_naive(submitted_at):
         raise DjangoValidationError({"submitted_at": "Give the time with a time zone."})
-    return do_submit_response(
-        collection_point=cp, unit=unit, touchpoint=touchpoint, survey_version=version,
-        answers=data.answers, language=data.language, channel=data.channel,
-        submitted_at=submitted_at, idempotency_key=data.idempotency_key,
-        consent_contact=data.consent_contact, contact=data.contact,
-        respondent_token=data.respondent_token)
+    return {"collection_point": cp, "unit": unit, "touchpoint": touchpoint,
+            "survey_version": version, "answers": data.answers, "language": data.language,
+            "channel": data.channel, "submitted_at": submitted_at,
+            "idempotency_key": data.idempotency_key, "consent_contact": data.consent_contact,
+            "contact": data.contact, "respondent_token": data.respondent_token}
 
 
 @router.post("/responses", response={200: SubmitOut, 201: SubmitOut, **ERRORS},
@@ -160,7 +158,8 @@ def submit_response(request, payload: ResponseIn):
     idempotency key was already used (nothing is changed)."""
     token = _require_write(request)
     ratelimit.take_batch_items(token.pk, 1)
-    response, created = _submit(_Lookup(token.organisation_id), payload, token)
+    response, created = do_submit_response(**_submit(_Lookup(token.organisation_id), payload,
+                                                     token))
     return Status(201 if created else 200,
                   {"id": response.pk, "status": "created" if created else "duplicate"})
 
@@ -181,24 +180,29 @@ def submit_batch(request, payload: BatchIn):
     token = _require_write(request)
     ratelimit.take_batch_items(token.pk, len(payload.items))
     lookup = _Lookup(token.organisation_id)
-    results = []
+    results: list[dict[str, Any]] = []
     counts = {"created": 0, "duplicate": 0, "invalid": 0}
-    with transaction.atomic():  # one commit for the batch; each item has its own savepoint
-        for index, raw in enumerate(payload.items):
-            item: dict[str, Any] = {"index": index, "id": None, "errors": None}
-            try:
-                data = ResponseIn.model_validate(raw)
-                response, created = _submit(lookup, data, token)
-            except pydantic.ValidationError as exc:
-                item.update(status="invalid", errors=_pydantic_details(exc))
-            except DjangoValidationError as exc:
-                item.update(status="invalid", errors=django_validation_details(exc))
-            except ApiError as exc:
-                item.update(status="invalid", errors={"__all__": [exc.message]})
-            else:
-                item.update(status="created" if created else "duplicate", id=response.pk)
-            counts[item["status"]] += 1
-            results.append(item)
+    valid: list[tuple[dict, dict]] = []  # (result item, submit kwargs)
+    for index, raw in enumerate(payload.items):
+        item: dict[str, Any] = {"index": index, "id": None, "errors": None}
+        results.append(item)
+        try:
+            valid.append((item, _submit(lookup, ResponseIn.model_validate(raw), token)))
+        except pydantic.ValidationError as exc:
+            item.update(status="invalid", errors=_pydantic_details(exc))
+        except DjangoValidationError as exc:
+            item.update(status="invalid", errors=django_validation_details(exc))
+        except ApiError as exc:
+            item.update(status="invalid", errors={"__all__": [exc.message]})
+    # One transaction with bulk inserts; each item validated as a single submission is.
+    for (item, _kwargs), result in zip(valid, do_submit_batch([k for _i, k in valid]),
+                                       strict=True):
+        if result.status == "invalid":
+            item.update(status="invalid", errors=result.errors)
+        else:
+            item.update(status=result.status, id=result.response.pk)
+    for item in results:
+        counts[item["status"]] += 1
     return {"created": counts["created"], "duplicates": counts["duplicate"],
             "invalid": counts["invalid"], "results": results}
 

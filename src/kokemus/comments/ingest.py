@@ -92,23 +92,32 @@ def after_answers_stored(response, answers: list, mentions: dict[int, list[int]]
     The pending row already holds the redacted text, so the UI never needs the raw text;
     the background sweep fills in language, sentiment and themes.
     """
+    after_answers_stored_many([(response, answers, mentions)])
+
+
+def after_answers_stored_many(items: list[tuple[object, list, dict[int, list[int]]]]) -> None:
+    """:func:`after_answers_stored` for many responses at once (two bulk inserts)."""
     from kokemus.comments.models import PENDING, CommentAnalysis, StaffMention
 
-    rows = [StaffMention(organisation_id=response.organisation_id, answer=answers[i],
-                         membership_id=mid)
-            for i, mids in mentions.items() for mid in mids]
-    if rows:
-        StaffMention.objects.bulk_create(rows)
-    comments = [a for a in answers if a.question_type == "free_text" and a.text]
-    if not comments:
-        return
-    ctx = org_text_context(response.organisation_id)
-    CommentAnalysis.objects.bulk_create([
-        CommentAnalysis(organisation_id=response.organisation_id, answer=a,
-                        language=response.language, sentiment=PENDING, score=0.0,
-                        redacted=redact(a.text, ctx.staff_names) if ctx.keep_raw else a.text)
-        for a in comments])
-    transaction.on_commit(schedule_sweep)
+    mention_rows, analyses = [], []
+    for response, answers, mentions in items:
+        mention_rows += [StaffMention(organisation_id=response.organisation_id,
+                                      answer=answers[i], membership_id=mid)
+                         for i, mids in mentions.items() for mid in mids]
+        comments = [a for a in answers if a.question_type == "free_text" and a.text]
+        if not comments:
+            continue
+        ctx = org_text_context(response.organisation_id)
+        analyses += [
+            CommentAnalysis(organisation_id=response.organisation_id, answer=a,
+                            language=response.language, sentiment=PENDING, score=0.0,
+                            redacted=redact(a.text, ctx.staff_names) if ctx.keep_raw else a.text)
+            for a in comments]
+    if mention_rows:
+        StaffMention.objects.bulk_create(mention_rows)
+    if analyses:
+        CommentAnalysis.objects.bulk_create(analyses, batch_size=500)
+        transaction.on_commit(schedule_sweep)
 
 
 SWEEP_WINDOW_SECONDS = 2.0

@@ -407,7 +407,7 @@ def run_job(job: ImportJob, *, dry_run: bool = False, actor: Actor | None = None
             batch_size: int = BATCH_SIZE,
             progress: Callable[[ImportJob], None] | None = None) -> ImportJob:
     """Validate (``dry_run``) or import every row of the job's file, streaming."""
-    from kokemus.responses.actions import do_submit_response
+    from kokemus.responses.actions import do_submit_batch
 
     actor = actor or Actor(user=job.uploaded_by)
     if not job.is_active:
@@ -440,37 +440,44 @@ def run_job(job: ImportJob, *, dry_run: bool = False, actor: Actor | None = None
             rows = table.rows()
             exhausted = False
             while not exhausted:
-                with transaction.atomic():
-                    for _n in range(batch_size):
-                        item = next(rows, None)
-                        if item is None:
-                            exhausted = True
-                            break
-                        rownum, row, problem = item
-                        counts["done"] += 1
-                        if problem:
-                            counts["bad"] += 1
-                            errors.add(rownum, "", problem)
-                            continue
-                        kwargs, row_errors = mapper.map(row)
-                        if not row_errors:
-                            if dry_run:
-                                row_errors = mapper.validate(kwargs)
-                            else:
-                                try:
-                                    _resp, created = do_submit_response(
-                                        channel="import", actor=actor, **kwargs)
-                                except ValidationError as exc:
-                                    row_errors = _error_dict(exc)
-                                else:
-                                    counts["ok" if created else "dup"] += 1
-                                    continue
-                            if not row_errors:
-                                counts["ok"] += 1
-                                continue
+                pending: list[tuple[int, dict]] = []  # (row number, submit kwargs)
+                for _n in range(batch_size):
+                    item = next(rows, None)
+                    if item is None:
+                        exhausted = True
+                        break
+                    rownum, row, problem = item
+                    counts["done"] += 1
+                    if problem:
                         counts["bad"] += 1
-                        for field, message in row_errors.items():
-                            errors.add(rownum, mapper.column_of(field), message)
+                        errors.add(rownum, "", problem)
+                        continue
+                    kwargs, row_errors = mapper.map(row)
+                    if not row_errors:
+                        if not dry_run:
+                            pending.append((rownum, kwargs))
+                            continue
+                        row_errors = mapper.validate(kwargs)
+                        if not row_errors:
+                            counts["ok"] += 1
+                            continue
+                    counts["bad"] += 1
+                    for field, message in row_errors.items():
+                        errors.add(rownum, mapper.column_of(field), message)
+                if pending:
+                    # One transaction and bulk inserts per batch, validated row by row
+                    # exactly as do_submit_response would.
+                    results = do_submit_batch(
+                        [{**kwargs, "channel": "import"} for _r, kwargs in pending],
+                        actor=actor)
+                    for (rownum, _kwargs), result in zip(pending, results, strict=True):
+                        if result.status == "invalid":
+                            counts["bad"] += 1
+                            for field, messages in result.errors.items():
+                                for message in messages:
+                                    errors.add(rownum, mapper.column_of(field), message)
+                        else:
+                            counts["ok" if result.status == "created" else "dup"] += 1
                 flush()
     except (ReadError, ValidationError, OSError) as exc:
         errors.close()

@@ -1,4 +1,4 @@
-"""Validating a kiosk's sync batch and storing each answer through ``do_submit_response``.
+"""Validating a kiosk's sync batch and storing its answers through ``do_submit_batch``.
 
 The batch is ``{"responses": [{"idempotency_key", "submitted_at", "language", "answers",
 "contact"?}, ...]}``. Each item gets ``{"key", "status": "created"|"duplicate"|"invalid",
@@ -13,13 +13,12 @@ import re
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kokemus.journeys.i18n import LANGUAGES
 from kokemus.kiosk.models import KioskDevice
-from kokemus.responses.actions import do_submit_response
+from kokemus.responses.actions import do_submit_batch
 from kokemus.responses.models import ResponseChannel
 
 MAX_ITEMS = 200
@@ -147,19 +146,22 @@ def process_item(device: KioskDevice, item) -> dict:
         errors["contact"] = _("The contact details must be a short text.")
     if errors:
         return {"key": key_out, "status": "invalid", "errors": errors}
-    try:
-        with translation.override(language):
-            _response, created = do_submit_response(
-                collection_point=device.collection_point, answers=answers,
-                language=language, channel=ResponseChannel.KIOSK, submitted_at=submitted_at,
-                idempotency_key=stored_key(device, key), contact=contact)
-    except ValidationError as exc:
-        return {"key": key_out, "status": "invalid", "errors": _messages(exc)}
-    return {"key": key_out, "status": "created" if created else "duplicate", "errors": {}}
+    return {"key": key_out, "status": "valid", "submit": {
+        "collection_point": device.collection_point, "answers": answers, "language": language,
+        "channel": ResponseChannel.KIOSK, "submitted_at": submitted_at,
+        "idempotency_key": stored_key(device, key), "contact": contact}}
 
 
 def process_batch(device: KioskDevice, items: list) -> list[dict]:
-    """Store a batch in one transaction (each item in its own savepoint: a bad item rolls
-    back alone). One commit per batch instead of one per answer is ~4× faster on SQLite."""
-    with transaction.atomic():
-        return [process_item(device, item) for item in items]
+    """Check every item, then store the valid ones with ``do_submit_batch``: one
+    transaction and bulk inserts, each item validated exactly as a single submission."""
+    results = [process_item(device, item) for item in items]
+    valid = [r for r in results if r["status"] == "valid"]
+    stored = do_submit_batch([r.pop("submit") for r in valid])
+    for result, outcome in zip(valid, stored, strict=True):
+        if outcome.status == "invalid":
+            result.update(status="invalid",
+                          errors={k[:100]: " ".join(v) for k, v in outcome.errors.items()})
+        else:
+            result.update(status=outcome.status, errors={})
+    return results

@@ -6,6 +6,8 @@ Responses are not written to the audit log (volume); they are append-only data.
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -15,8 +17,8 @@ from django.utils.translation import gettext as _
 
 from kokemus.accounts.audit import SYSTEM, Actor
 from kokemus.accounts.models import Unit
-from kokemus.analytics.rollups import bump_for_response
-from kokemus.comments.ingest import after_answers_stored, prepare_free_text
+from kokemus.analytics.rollups import keys_for, upsert_counts
+from kokemus.comments.ingest import after_answers_stored_many, prepare_free_text
 from kokemus.journeys.i18n import LANGUAGES, pick
 from kokemus.journeys.models import Touchpoint
 from kokemus.responses.models import Answer, Response, ResponseChannel
@@ -53,6 +55,96 @@ def _resolve(collection_point, unit, touchpoint, survey_version):
     return unit, touchpoint, survey_version
 
 
+@dataclass
+class _Prepared:
+    """One submission after the cheap checks (before its answers are validated)."""
+
+    collection_point: CollectionPoint | None
+    unit: Unit
+    touchpoint: Touchpoint | None
+    version: SurveyVersion
+    org_id: int
+    language: str
+    channel: str
+    key: str
+    submitted_at: datetime
+    answers: dict
+    consent_contact: bool
+    contact: str
+    respondent_token: str
+
+
+def _prepare(*, collection_point=None, unit=None, touchpoint=None, survey_version=None,
+             answers: dict, language: str, channel: str, submitted_at=None,
+             idempotency_key=None, consent_contact=False, contact="", respondent_token="",
+             now=None, actor=None) -> _Prepared:
+    unit, touchpoint, version = _resolve(collection_point, unit, touchpoint, survey_version)
+    if language not in LANGUAGES:
+        raise ValidationError({"language": _("Choose Finnish, Swedish or English.")})
+    if channel not in ResponseChannel.values:
+        raise ValidationError({"channel": _("Unknown channel.")})
+    key = (idempotency_key or "").strip()
+    if len(key) > IDEMPOTENCY_MAX:
+        raise ValidationError({"idempotency_key": _("The idempotency key is too long.")})
+    now = now or timezone.now()
+    if submitted_at is None:
+        submitted_at = now
+    elif timezone.is_naive(submitted_at):
+        raise ValidationError({"submitted_at": _("The answer time needs a time zone.")})
+    elif submitted_at > now + CLOCK_SKEW:
+        raise ValidationError({"submitted_at": _("The answer time is in the future.")})
+    if not isinstance(answers, dict):
+        raise ValidationError({"answers": _("Answers must be an object of question keys.")})
+    return _Prepared(collection_point, unit, touchpoint, version, unit.organisation_id,
+                     language, channel, key, submitted_at, answers, bool(consent_contact),
+                     contact or "", (respondent_token or "")[:100])
+
+
+def _new_response(p: _Prepared, now) -> tuple[Response, dict]:
+    """Validate the answers of ``p`` and build (unsaved) its Response and cleaned values."""
+    cleaned = clean_answers(p.version.questions, p.answers, consent_contact=p.consent_contact,
+                            contact=p.contact)
+    consent_q = cleaned["consent_question"]
+    consent_wording = {}
+    if consent_q is not None and cleaned["consent"]:
+        consent_wording = {"question": consent_q["key"], "language": p.language,
+                           "text": pick(consent_q["text"], p.language),
+                           "survey_version": p.version.pk}
+    response = Response(
+        organisation_id=p.org_id, unit=p.unit, touchpoint=p.touchpoint,
+        survey_version=p.version, collection_point=p.collection_point,
+        channel=p.channel, language=p.language, submitted_at=p.submitted_at,
+        received_at=now, idempotency_key=p.key,
+        consent_contact=cleaned["consent"], contact=cleaned["contact"],
+        consent_wording=consent_wording, respondent_token=p.respondent_token)
+    return response, cleaned["values"]
+
+
+def _store(pairs: list[tuple[Response, _Prepared, dict]]) -> None:
+    """Insert responses and answers, redact free text, note mentions, bump rollups."""
+    Response.objects.bulk_create([r for r, _p, _v in pairs])
+    all_rows, stored = [], []
+    counts: Counter = Counter()
+    for response, p, values in pairs:
+        rows = _answer_rows(response, p.version, values)
+        # Personal data leaves free text before it is stored (unless the organisation
+        # keeps raw comments); named staff are noted first.
+        mentions = prepare_free_text(p.org_id, rows)
+        all_rows += rows
+        stored.append((response, rows, mentions))
+        counts.update(keys_for(response, rows, p.unit.time_zone))
+    Answer.objects.bulk_create(all_rows, batch_size=1000)
+    after_answers_stored_many(stored)
+    # Rollups are bumped in the same transaction: counts never drift.
+    upsert_counts(counts)
+
+
+def _existing(org_id: int, key: str) -> Response | None:
+    # order_by() drops the default ordering: a pure index probe on (organisation, key).
+    return (Response.objects.filter(organisation_id=org_id, idempotency_key=key)
+            .order_by().first())
+
+
 def do_submit_response(*, collection_point: CollectionPoint | None = None,
                        unit: Unit | None = None, touchpoint: Touchpoint | None = None,
                        survey_version: SurveyVersion | None = None,
@@ -67,66 +159,117 @@ def do_submit_response(*, collection_point: CollectionPoint | None = None,
     without changing anything, also when two retries race each other.
     Raises ValidationError keyed by question key (or field name) on bad input.
     """
-    unit, touchpoint, version = _resolve(collection_point, unit, touchpoint, survey_version)
-    org_id = unit.organisation_id
-    if language not in LANGUAGES:
-        raise ValidationError({"language": _("Choose Finnish, Swedish or English.")})
-    if channel not in ResponseChannel.values:
-        raise ValidationError({"channel": _("Unknown channel.")})
-    key = (idempotency_key or "").strip()
-    if len(key) > IDEMPOTENCY_MAX:
-        raise ValidationError({"idempotency_key": _("The idempotency key is too long.")})
     now = timezone.now()
-    if submitted_at is None:
-        submitted_at = now
-    elif timezone.is_naive(submitted_at):
-        raise ValidationError({"submitted_at": _("The answer time needs a time zone.")})
-    elif submitted_at > now + CLOCK_SKEW:
-        raise ValidationError({"submitted_at": _("The answer time is in the future.")})
-
+    p = _prepare(collection_point=collection_point, unit=unit, touchpoint=touchpoint,
+                 survey_version=survey_version, answers=answers, language=language,
+                 channel=channel, submitted_at=submitted_at, idempotency_key=idempotency_key,
+                 consent_contact=consent_contact, contact=contact,
+                 respondent_token=respondent_token, now=now)
     with transaction.atomic():
-        if key:
-            existing = (Response.objects.filter(organisation_id=org_id, idempotency_key=key)
-                        .order_by().first())
+        if p.key:
+            existing = _existing(p.org_id, p.key)
             if existing is not None:
                 return existing, False
-        cleaned = clean_answers(version.questions, answers, consent_contact=consent_contact,
-                                contact=contact)
-        consent_q = cleaned["consent_question"]
-        consent_wording = {}
-        if consent_q is not None and cleaned["consent"]:
-            consent_wording = {"question": consent_q["key"], "language": language,
-                               "text": pick(consent_q["text"], language),
-                               "survey_version": version.pk}
+        response, values = _new_response(p, now)
         try:
             with transaction.atomic():  # savepoint: a racing duplicate key rolls back here
-                response = Response.objects.create(
-                    organisation_id=org_id, unit=unit, touchpoint=touchpoint,
-                    survey_version=version, collection_point=collection_point,
-                    channel=channel, language=language, submitted_at=submitted_at,
-                    received_at=now, idempotency_key=key,
-                    consent_contact=cleaned["consent"], contact=cleaned["contact"],
-                    consent_wording=consent_wording,
-                    respondent_token=(respondent_token or "")[:100])
-                rows = _answer_rows(response, version, cleaned["values"])
-                # Personal data leaves free text before it is stored (unless the
-                # organisation keeps raw comments); named staff are noted first.
-                mentions = prepare_free_text(org_id, rows)
-                Answer.objects.bulk_create(rows)
-                after_answers_stored(response, rows, mentions)
-                # Rollups are bumped in the same transaction: counts never drift.
-                bump_for_response(response, rows, unit.time_zone)
+                _store([(response, p, values)])
         except IntegrityError:
-            if not key:
-                raise
-            existing = (Response.objects.filter(organisation_id=org_id, idempotency_key=key)
-                        .order_by().first())
+            existing = _existing(p.org_id, p.key) if p.key else None
             if existing is None:
                 raise
             return existing, False
         transaction.on_commit(
             lambda: response_submitted.send(sender=Response, response=response))
     return response, True
+
+
+@dataclass
+class SubmitResult:
+    status: str  # "created", "duplicate" or "invalid"
+    response: Response | None = None
+    errors: dict[str, list[str]] = field(default_factory=dict)
+
+
+def do_submit_batch(items: list[dict], actor: Actor = SYSTEM) -> list[SubmitResult]:
+    """Store many responses in one transaction with bulk inserts; one result per item.
+
+    Each item takes the keyword arguments of :func:`do_submit_response` and is validated
+    exactly as it would be there. Invalid items are reported and skipped, never stored;
+    a repeated idempotency key (stored before, or earlier in the same batch) is a
+    duplicate. If a concurrent writer stores one of the keys meanwhile, the batch falls
+    back to one-by-one submission, so the results are the same either way.
+    """
+    now = timezone.now()
+    results: list[SubmitResult | None] = [None] * len(items)
+    prepared: list[tuple[int, _Prepared]] = []
+    for i, item in enumerate(items):
+        try:
+            prepared.append((i, _prepare(**item, now=now)))
+        except (ValidationError, TypeError) as exc:
+            results[i] = SubmitResult("invalid", errors=_errors_of(exc))
+    with transaction.atomic():
+        keys: dict[int, set[str]] = defaultdict(set)
+        for _i, p in prepared:
+            if p.key:
+                keys[p.org_id].add(p.key)
+        stored: dict[tuple[int, str], Response] = {}
+        for org_id, org_keys in keys.items():
+            found = Response.objects.filter(organisation_id=org_id,
+                                            idempotency_key__in=org_keys).order_by()
+            stored.update({(org_id, r.idempotency_key): r for r in found})
+        first_in_batch: dict[tuple[int, str], int] = {}
+        repeats: list[tuple[int, tuple[int, str]]] = []
+        new: list[tuple[int, Response, _Prepared, dict]] = []
+        for i, p in prepared:
+            ident = (p.org_id, p.key)
+            if p.key and ident in stored:
+                results[i] = SubmitResult("duplicate", stored[ident])
+                continue
+            if p.key and ident in first_in_batch:
+                repeats.append((i, ident))
+                continue
+            try:
+                response, values = _new_response(p, now)
+            except ValidationError as exc:
+                results[i] = SubmitResult("invalid", errors=_errors_of(exc))
+                continue
+            if p.key:
+                first_in_batch[ident] = i
+            new.append((i, response, p, values))
+        try:
+            with transaction.atomic():
+                _store([(r, p, v) for _i, r, p, v in new])
+        except IntegrityError:
+            return _submit_one_by_one(items, results, new, repeats, actor)
+        for i, response, _p, _v in new:
+            results[i] = SubmitResult("created", response)
+        for i, ident in repeats:
+            results[i] = SubmitResult("duplicate", results[first_in_batch[ident]].response)
+        created = [r for _i, r, _p, _v in new]
+        transaction.on_commit(lambda: [response_submitted.send(sender=Response, response=r)
+                                       for r in created])
+    return results  # type: ignore[return-value]
+
+
+def _submit_one_by_one(items, results, new, repeats, actor) -> list[SubmitResult]:
+    for i, *_rest in new + [(i, None, None, None) for i, _ident in repeats]:
+        try:
+            response, created = do_submit_response(**items[i], actor=actor)
+        except ValidationError as exc:
+            results[i] = SubmitResult("invalid", errors=_errors_of(exc))
+        else:
+            results[i] = SubmitResult("created" if created else "duplicate", response)
+    return results
+
+
+def _errors_of(exc: Exception) -> dict[str, list[str]]:
+    if isinstance(exc, ValidationError):
+        if hasattr(exc, "error_dict"):
+            return {k: [str(m) for m in ValidationError(v).messages]
+                    for k, v in exc.error_dict.items()}
+        return {"__all__": [str(m) for m in exc.messages]}
+    return {"__all__": [str(exc)]}
 
 
 def _answer_rows(response: Response, version: SurveyVersion, values: dict) -> list[Answer]:

@@ -1,0 +1,1 @@
+"""Monthly unit PDF reports, scheduled delivery, CSV/XLSX/Parquet exports."""
