@@ -9,7 +9,7 @@ export KOKEMUS_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 PYTEST_WORKERS ?= 2
 RESULTS := var/test-results
 
-.PHONY: help demo test test-sqlite test-postgres test-browser lint format bench messages \
+.PHONY: help demo test test-sqlite test-postgres test-browser lint format bench messages screenshots \
         makemessages sysdeps venv clean constraints
 
 help: ## show this list
@@ -65,6 +65,9 @@ test-browser: venv messages ## browser tests in Debian's chromium (Playwright + 
 	  $(BIN)/pytest -m browser -q -p no:xdist --junitxml=$(RESULTS)/browser.xml; \
 	elif [ "$$CI" = "true" ]; then echo "/usr/bin/chromium is required under CI=true"; exit 1; \
 	else echo "SKIPPED: /usr/bin/chromium not installed (run 'make sysdeps' as root)"; fi
+
+screenshots: venv messages sysdeps ## screenshots + axe-core of every main page at 360/1280 px (var/screenshots/)
+	$(BIN)/python scripts/screenshots.py
 
 lint: venv ## ruff
 	$(BIN)/ruff check src tests bench scripts

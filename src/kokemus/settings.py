@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "kokemus.goals",
     "kokemus.improvement",
     "kokemus.reports",
+    "kokemus.onboarding",
     "kokemus.kiosk",
     "kokemus.api",
     "kokemus.imports",

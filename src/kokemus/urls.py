@@ -20,6 +20,7 @@ org_patterns = [
     path("goals/", include("kokemus.goals.urls")),
     path("improvement/", include("kokemus.improvement.urls")),
     path("reports/", include("kokemus.reports.urls")),
+    path("start/", include("kokemus.onboarding.urls")),
 ]
 
 urlpatterns = [
@@ -45,6 +46,7 @@ urlpatterns = [
     path("", include("kokemus.kiosk.public_urls")),
     path("", include("kokemus.invitations.public_urls")),
     path("api/", include("kokemus.api.public_urls")),
+    path("", include("kokemus.onboarding.public_urls")),
 ]
 
 handler400 = "kokemus.web.errors.bad_request"

@@ -8,7 +8,9 @@ def navigation(request):
     """The user's organisations (for the switcher) and the current one, if any."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {}
+        from django.conf import settings
+
+        return {"allow_signup": settings.KOKEMUS_ALLOW_SIGNUP}
     memberships = getattr(request, "_nav_memberships", None)
     if memberships is None:
         memberships = list(Membership.objects.active().filter(user=user)

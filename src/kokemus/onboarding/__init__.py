@@ -1,0 +1,1 @@
+"""Onboarding wizard: from sign-up to the first live response in five minutes."""
