@@ -78,7 +78,8 @@ def test_planted_truths_are_recovered(story_db):
         if unit.startswith("Solens"):
             sv_sites[unit][language] += n
     total = sum(lang.values())
-    assert total == RESPONSES
+    # Other apps' demo steps add a handful of hand-written responses (e.g. praise).
+    assert RESPONSES <= total <= RESPONSES + 20
     assert 0.84 < lang["fi"] / total < 0.90
     assert 0.045 < lang["sv"] / total < 0.08
     assert 0.055 < lang["en"] / total < 0.085

@@ -103,12 +103,43 @@ def ensure_visit_survey(org: Organisation) -> Survey:
         survey = survey_actions.do_create_survey(
             SYSTEM, org, name=VISIT_NAME, questions=visit_questions(org.name), publish=True,
             template_key=VISIT_TEMPLATE_KEY)
-    have = set(CollectionPoint.objects.filter(survey=survey).values_list("unit_id", flat=True))
+    have = set(CollectionPoint.objects.filter(survey=survey)
+               .values_list("unit_id", "touchpoint_id"))
     for unit in _places(org):
-        if unit.pk not in have:
-            survey_actions.do_create_collection_point(SYSTEM, survey, unit=unit,
-                                                      channel=CollectionChannel.QR)
+        # One QR point per key touchpoint of the unit's journey, so the journey heatmap
+        # of the demo has answers along the whole visit, not in one column.
+        for touchpoint in _key_touchpoints(unit) or [None]:
+            ident = (unit.pk, touchpoint.pk if touchpoint else None)
+            if ident not in have:
+                survey_actions.do_create_collection_point(
+                    SYSTEM, survey, unit=unit, touchpoint=touchpoint,
+                    channel=CollectionChannel.QR)
     return survey
+
+
+KEY_TOUCHPOINTS_PER_UNIT = 6
+
+
+def _key_touchpoints(unit: Unit) -> list:
+    """Up to six touchpoints of the unit's journey after the awareness stage: every moment
+    that matters, then others spread evenly along the journey."""
+    from kokemus.journeys.models import Touchpoint
+
+    journey = unit.journeys.filter(archived_at__isnull=True).order_by("id").first()
+    if journey is None:
+        return []
+    points = list(Touchpoint.objects.filter(journey=journey, archived_at__isnull=True,
+                                            stage__archived_at__isnull=True)
+                  .exclude(stage__key="awareness")
+                  .order_by("stage__position", "position", "id"))
+    chosen = [t for t in points if t.moment_that_matters][:KEY_TOUCHPOINTS_PER_UNIT]
+    others = [t for t in points if not t.moment_that_matters]
+    step = max(1, len(others) // max(1, KEY_TOUCHPOINTS_PER_UNIT - len(chosen)))
+    for t in others[::step]:
+        if len(chosen) >= KEY_TOUCHPOINTS_PER_UNIT:
+            break
+        chosen.append(t)
+    return sorted(chosen, key=lambda t: (t.stage.position, t.position, t.pk))
 
 
 def _places(org: Organisation) -> list[Unit]:
