@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 import yaml
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from kokemus.accounts.audit import SYSTEM
 from kokemus.accounts.models import AuditLog, Organisation
@@ -199,6 +200,7 @@ def test_json_round_trip_is_lossless(journey, tree, outsider, used_touchpoints):
         journey.touchpoints.filter(archived_at__isnull=False).count()
 
 
+@translation.override("en")
 def test_import_validation_names_the_path(tree):
     data = actions.journey_snapshot(actions.do_create_journey_from_template(
         SYSTEM, tree.org, "care_home"))

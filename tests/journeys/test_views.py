@@ -283,7 +283,7 @@ def test_import_shows_path_of_bad_element(tree, journey, manager_client):
     upload.name = "bad.json"
     r = manager_client.post(url("journey_import", tree), {"file": upload})
     assert r.status_code == 400
-    assert "stages[2].touchpoints[0].name: required" in r.content.decode()
+    assert "stages[2].touchpoints[0].name:" in r.content.decode()  # the path, in any language
     garbage = io.BytesIO(b"{not json")
     garbage.name = "x.json"
     r = manager_client.post(url("journey_import", tree), {"file": garbage})
