@@ -47,6 +47,7 @@ urlpatterns = [
     path("", include("kokemus.invitations.public_urls")),
     path("api/", include("kokemus.api.public_urls")),
     path("", include("kokemus.onboarding.public_urls")),
+    path("", include("kokemus.privacy.urls")),
 ]
 
 handler400 = "kokemus.web.errors.bad_request"

@@ -6,6 +6,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.utils import translation
 from ninja.errors import AuthenticationError, HttpError
@@ -119,6 +120,10 @@ def json_guard(view):
         try:
             with translation.override("en"):
                 response = view(request, *args, **kwargs)
+        except Http404:
+            return error_response(404, "not_found", "No such API endpoint.")
+        except (OperationalError, InterfaceError):
+            raise  # DatabaseUnavailableMiddleware answers 503 + Retry-After
         except Exception:
             logger.exception("Unexpected API error on %s %s", request.method, request.path)
             return error_response(500, "internal_error", "An unexpected error occurred.")

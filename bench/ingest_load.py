@@ -1,0 +1,260 @@
+"""Ingestion under load: the public form /r/<code>/ on the production server.
+
+Creates a scratch PostgreSQL database, migrates it, creates one organisation with one
+collection point, starts `kokemus serve --workers 2`, and drives it for --seconds with a
+loopback asyncio load generator (raw HTTP/1.1 keep-alive sockets, form-encoded posts, a
+unique idempotency key each). Then the same load against bench/baseline_app.py (a minimal
+Django view inserting one row, same DB, same worker count). Checks that exactly as many
+responses are stored as 2xx/3xx answers were given. Prints JSON.
+
+Run: .venv/bin/python bench/ingest_load.py [--seconds 60] [--connections 16]
+     [--admin-url postgres://postgres@127.0.0.1:5432/postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = str(ROOT / ".venv" / "bin" / "python")
+KOKEMUS = str(ROOT / ".venv" / "bin" / "kokemus")
+GUNICORN = str(ROOT / ".venv" / "bin" / "gunicorn")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def psql(admin_url: str, sql: str) -> str:
+    return subprocess.run(["psql", admin_url, "-tAc", sql], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def scratch_db(admin_url: str, prefix: str) -> tuple[str, str]:
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    psql(admin_url, f"CREATE DATABASE {name}")
+    return name, admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_db(admin_url: str, name: str) -> None:
+    psql(admin_url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+SETUP = """
+from kokemus.accounts import actions as a
+from kokemus.accounts.audit import SYSTEM
+from kokemus.accounts.models import Unit
+from kokemus.surveys import actions as s
+from kokemus.surveys.questions import new_question
+user = a.do_create_user(SYSTEM, email="bench@example.com", password=None, validate=False)
+from kokemus.accounts.audit import Actor
+org = a.do_create_organisation(Actor(user=user), name="Bench", slug="bench")
+root = Unit.objects.get(organisation=org, parent__isnull=True)
+site = a.do_create_unit(SYSTEM, org, name="Site", parent=root)
+survey = s.do_create_survey(SYSTEM, org, name={"fi": "B"}, publish=True,
+    questions=[new_question("nps", "nps", required=True), new_question("free_text", "why")])
+cp = s.do_create_collection_point(SYSTEM, survey, unit=site)
+print(cp.code)
+"""
+
+
+def server_env(db_url: str, var_dir: str, extra: dict | None = None) -> dict:
+    env = {**os.environ, "DATABASE_URL": db_url, "KOKEMUS_VAR_DIR": var_dir,
+           "KOKEMUS_RESPOND_RATE_LIMIT": "1000000000", "DEBUG": "false",
+           "KOKEMUS_TESTING": "false", "SECRET_KEY": "bench-" + "k" * 60,
+           "ALLOWED_HOSTS": "127.0.0.1,localhost", "LOG_LEVEL": "ERROR", "AXES_ENABLED": "false"}
+    env.update(extra or {})
+    return env
+
+
+def prepare(env: dict) -> str:
+    subprocess.run([KOKEMUS, "migrate", "-v", "0"], env=env, check=True)
+    subprocess.run([KOKEMUS, "createcachetable"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    out = subprocess.run([KOKEMUS, "shell", "-c", SETUP], env=env, check=True,
+                         capture_output=True, text=True).stdout
+    return out.strip().splitlines()[-1]
+
+
+def wait_up(port: int, path: str = "/healthz", timeout: float = 60) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                          "Connection: close\r\n\r\n".encode())
+                if s.recv(64):
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"server on {port} did not start")
+
+
+def start_kokemus(env: dict, port: int, workers: int = 2) -> subprocess.Popen:
+    proc = subprocess.Popen([KOKEMUS, "serve", "--bind", f"127.0.0.1:{port}", "--workers",
+                             str(workers), "--no-collectstatic"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wait_up(port)
+    return proc
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+class Stats:
+    def __init__(self):
+        self.latencies: list[float] = []
+        self.status: dict[int, int] = {}
+        self.accepted: set[str] = set()   # idempotency keys answered 2xx/3xx
+        self.retry_after_missing = 0
+        self.errors = 0
+
+    def summary(self, seconds: float) -> dict:
+        lat = sorted(self.latencies)
+
+        def pct(p):
+            return round(lat[min(len(lat) - 1, int(p * len(lat)))] * 1000, 2) if lat else None
+
+        ok = len(self.accepted)
+        return {"requests": len(lat), "accepted": ok,
+                "accepted_per_s": round(ok / seconds, 1),
+                "p50_ms": pct(0.50), "p99_ms": pct(0.99),
+                "status": {str(k): v for k, v in sorted(self.status.items())},
+                "connection_errors": self.errors}
+
+
+async def one_request(reader, writer, port, path, body: bytes):
+    writer.write(b"POST %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                 b"Content-Type: application/x-www-form-urlencoded\r\n"
+                 b"Content-Length: %d\r\n\r\n%s" % (path.encode(), port, len(body), body))
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {k.lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:] if ln)}
+    length = int(headers.get("content-length", 0))
+    if length:
+        await reader.readexactly(length)
+    return status, headers
+
+
+async def client_loop(port, path, deadline, stats: Stats, retry: bool, stop_event=None):
+    reader = writer = None
+    pending: str | None = None
+    while time.time() < deadline or (retry and pending):
+        if time.time() > deadline + 60:
+            break
+        key = pending or uuid.uuid4().hex
+        body = f"q-nps=9&q-why=hyva&idem={key}".encode()
+        try:
+            if writer is None:
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            t0 = time.perf_counter()
+            status, headers = await one_request(reader, writer, port, path, body)
+            stats.latencies.append(time.perf_counter() - t0)
+        except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
+            stats.errors += 1
+            if writer is not None:
+                writer.close()
+            writer = None
+            pending = key if retry else None
+            await asyncio.sleep(0.2)
+            continue
+        stats.status[status] = stats.status.get(status, 0) + 1
+        if status < 400:
+            stats.accepted.add(key)
+            pending = None
+        else:
+            if status == 503 and "retry-after" not in headers:
+                stats.retry_after_missing += 1
+            pending = key if retry else None
+            if status == 503:
+                await asyncio.sleep(min(float(headers.get("retry-after", 1)), 1.0))
+        if headers.get("connection", "").lower() == "close":
+            writer.close()
+            writer = None
+    if writer is not None:
+        writer.close()
+
+
+async def drive(port, path, seconds, connections, retry=False) -> Stats:
+    stats = Stats()
+    deadline = time.time() + seconds
+    await asyncio.gather(*(client_loop(port, path, deadline, stats, retry)
+                           for _ in range(connections)))
+    return stats
+
+
+def count_rows(admin_url: str, dbname: str, sql: str) -> int:
+    url = admin_url.rsplit("/", 1)[0] + "/" + dbname
+    return int(psql(url, sql))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--admin-url", default=os.environ.get(
+        "BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
+    args = ap.parse_args()
+    var = f"/tmp/kokemus-ingest-{uuid.uuid4().hex[:6]}"
+    dbname, db_url = scratch_db(args.admin_url, "kokemus_bench")
+    result = {"bench": "ingest_load", "seconds": args.seconds,
+              "connections": args.connections, "workers": args.workers}
+    try:
+        env = server_env(db_url, var)
+        code = prepare(env)
+        port = free_port()
+        proc = start_kokemus(env, port, args.workers)
+        try:
+            stats = asyncio.run(drive(port, f"/r/{code}/", args.seconds, args.connections))
+        finally:
+            stop(proc)
+        stored = count_rows(args.admin_url, dbname, "SELECT count(*) FROM responses_response")
+        result["kokemus"] = {**stats.summary(args.seconds), "stored": stored,
+                             "stored_equals_accepted": stored == len(stats.accepted)}
+        # baseline: minimal Django view, one row per request, same DB and workers
+        psql(db_url, "CREATE TABLE IF NOT EXISTS bench_baseline_row (id bigserial PRIMARY KEY,"
+                     " idem varchar(100) UNIQUE, nps integer, created_at timestamptz "
+                     "DEFAULT now())")
+        bport = free_port()
+        bproc = subprocess.Popen([GUNICORN, "bench.baseline_app:application", "--bind",
+                                  f"127.0.0.1:{bport}", "--workers", str(args.workers),
+                                  "--threads", "4", "--worker-class", "gthread"],
+                                 cwd=str(ROOT), env={**env, "PYTHONPATH": str(ROOT)},
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_up(bport, "/r/x/")
+            bstats = asyncio.run(drive(bport, "/r/base/", args.seconds, args.connections))
+        finally:
+            stop(bproc)
+        bstored = count_rows(args.admin_url, dbname, "SELECT count(*) FROM bench_baseline_row")
+        result["baseline"] = {**bstats.summary(args.seconds), "stored": bstored}
+        b = result["baseline"]["accepted_per_s"] or 1
+        result["ratio_to_baseline"] = round(result["kokemus"]["accepted_per_s"] / b, 3)
+    finally:
+        drop_db(args.admin_url, dbname)
+        subprocess.run(["rm", "-rf", var])
+    print(json.dumps(result, indent=2))
+    return 0 if result.get("kokemus", {}).get("stored_equals_accepted") else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
