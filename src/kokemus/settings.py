@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kokemus.dbrouting.ReplicaMiddleware",
     "kokemus.web.middleware.UserLanguageMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -87,6 +88,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kokemus.web.context_processors.navigation",
+                "kokemus.dbrouting.data_as_of",
             ],
         },
     },
@@ -116,6 +118,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     DATABASES["default"]["TEST"] = {"NAME": envstr("KOKEMUS_SQLITE_TEST_NAME", "") or None}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Optional streaming read replica for dashboard/report reads (docs/scaling.md).
+_replica_url = envstr("DATABASE_REPLICA_URL", "")
+if _replica_url:
+    DATABASES["replica"] = dj_database_url.parse(
+        _replica_url, conn_max_age=envint("CONN_MAX_AGE", 60), conn_health_checks=True)
+    DATABASES["replica"].setdefault("OPTIONS", {})["connect_timeout"] = envint(
+        "DATABASE_REPLICA_CONNECT_TIMEOUT", 2)
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["kokemus.dbrouting.ReplicaRouter"]
+KOKEMUS_REPLICA_MAX_LAG = envint("KOKEMUS_REPLICA_MAX_LAG", 30)
+KOKEMUS_REPLICA_NOTICE_LAG = envint("KOKEMUS_REPLICA_NOTICE_LAG", 2)
+KOKEMUS_REPLICA_LAG_CACHE_SECONDS = envint("KOKEMUS_REPLICA_LAG_CACHE_SECONDS", 5)
 
 # --- Cache ----------------------------------------------------------------------------
 # Shared by every worker process (rate limits, sessions of the API): the database by
