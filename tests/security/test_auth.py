@@ -128,3 +128,16 @@ def test_totp_window_is_time_based(admin):
     stale = f"{totp(bytes.fromhex(device.key), t0=0, drift=-5):06d}"
     assert not twofactor.verify_code(device, stale)
     assert time.time() > 0
+
+
+@override_settings(MIDDLEWARE=MIDDLEWARE_2FA)
+def test_verify_step_is_throttled_against_guessing(client, admin, org):
+    """Five wrong codes lock the verify step for this user (a six-digit code would
+    otherwise fall to guessing after a stolen password); the right code is then refused too."""
+    device = TOTPDevice.objects.create(user=admin, key=os.urandom(20).hex(), confirmed=True)
+    client.force_login(admin)
+    for _ in range(twofactor.MAX_FAILURES):
+        assert client.post("/account/two-factor/verify/", {"code": "000000"}).status_code == 400
+    locked = client.post("/account/two-factor/verify/", {"code": code(device)})
+    assert locked.status_code == 429
+    assert not client.session.get(twofactor.SESSION_KEY)

@@ -40,6 +40,39 @@ def provisioning_uri(device: TOTPDevice) -> str:
     return f"otpauth://totp/{label}?secret={b32_secret(device)}&issuer=kokemus"
 
 
+# Guessing a six-digit code must not be practical after a stolen password: five wrong
+# codes lock the verify step for the user for 15 minutes (shared cache: all workers).
+MAX_FAILURES = 5
+LOCK_SECONDS = 15 * 60
+
+
+def _failures_key(user_id: int) -> str:
+    return f"kokemus:2fa:failures:{user_id}"
+
+
+def is_locked(user_id: int) -> bool:
+    from django.core.cache import cache
+
+    return (cache.get(_failures_key(user_id)) or 0) >= MAX_FAILURES
+
+
+def note_failure(user_id: int) -> None:
+    from django.core.cache import cache
+
+    key = _failures_key(user_id)
+    if not cache.add(key, 1, timeout=LOCK_SECONDS):
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, timeout=LOCK_SECONDS)
+
+
+def clear_failures(user_id: int) -> None:
+    from django.core.cache import cache
+
+    cache.delete(_failures_key(user_id))
+
+
 def verify_code(device: TOTPDevice, code: str) -> bool:
     code = "".join(ch for ch in str(code or "") if ch.isdigit())
     if len(code) != 6:

@@ -114,13 +114,20 @@ def two_factor_verify(request):
     if device is None:
         return redirect("two_factor_setup")
     form = CodeForm()
+    status = 200
     if request.method == "POST":
         form = CodeForm(request.POST)
-        if form.is_valid() and twofactor.verify_code(device, form.cleaned_data["code"]):
+        if twofactor.is_locked(request.user.pk):
+            form.add_error(None, _("Too many wrong codes. Try again in 15 minutes."))
+            status = 429
+        elif form.is_valid() and twofactor.verify_code(device, form.cleaned_data["code"]):
+            twofactor.clear_failures(request.user.pk)
             request.session.cycle_key()
             request.session[twofactor.SESSION_KEY] = True
             return redirect(twofactor.safe_next(request))
-        form.add_error("code", _("The code did not match."))
+        else:
+            twofactor.note_failure(request.user.pk)
+            form.add_error("code", _("The code did not match."))
+            status = 400
     return render(request, "privacy/two_factor_verify.html", {
-        "form": form, "next": twofactor.safe_next(request, "")},
-        status=400 if form.errors else 200)
+        "form": form, "next": twofactor.safe_next(request, "")}, status=status)
