@@ -179,6 +179,7 @@ def test_units_from_csv(new_admin_client):
     assert Unit.objects.filter(organisation=org, name="Oulu").exists()
 
 
+@translation.override("en")
 def test_csv_row_errors_and_missing_column(admin, tree):
     rows = actions.parse_units_csv(b"city,name\nx,Kamppi\ny,\nz,Uusi\n")
     errors = actions.check_unit_rows(tree.org, rows)
@@ -190,9 +191,10 @@ def test_csv_row_errors_and_missing_column(admin, tree):
 
 def test_invite_rows_are_validated(new_admin_client):
     client, org = new_admin_client
-    resp = client.post(step_url(org, "invite"), {"emails": "ok@x.example\nnot-an-email\n"})
+    resp = client.post(step_url(org, "invite"), {"emails": "ok@x.example\nnot-an-email\n"},
+                       HTTP_ACCEPT_LANGUAGE="en")
     assert resp.status_code == 400
-    assert "Row 2" in resp.content.decode()
+    assert "not-an-email" in resp.content.decode()  # the bad row is named back
     assert not Invitation.objects.filter(organisation=org).exists()
 
 

@@ -106,6 +106,8 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
            "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true", "SECURE_HSTS_PRELOAD": "true",
            "KOKEMUS_VAR_DIR": str(tmp_path), "DJANGO_SETTINGS_MODULE": "kokemus.settings"}
     env.pop("DATABASE_URL", None)
+    # The browser tests' conftest sets this for Playwright; production never has it.
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     result = subprocess.run([sys.executable, "-m", "django", "check", "--deploy",
                              "--fail-level", "WARNING"], env=env, capture_output=True,
                             text=True, timeout=120)
