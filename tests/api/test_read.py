@@ -163,3 +163,14 @@ def test_unknown_paths_and_methods_are_json(api):
     assert api.get("/api/openapi.json").status_code == 200
     docs = api.get("/api/docs")
     assert docs.status_code == 200 and "swagger-init.js" in docs.content.decode()
+
+
+def test_time_filters_with_extreme_offsets_are_not_server_errors(api, point):
+    """Regression (found by schemathesis on PostgreSQL): offsets beyond ±15:59 or dates at
+    the edge of the calendar must be normalised or refused with 422, never a 500."""
+    for since in ("0866-10-13T12:36:03+20:58", "2026-01-01T00:00:00-23:59",
+                  "0001-01-01T00:00:00+23:00", "9999-12-31T23:59:59-23:00"):
+        r = api.get("/api/v1/responses", {"since": since})
+        assert r.status_code in (200, 422), (since, r.status_code, r.content[:200])
+        r = api.get("/api/v1/responses", {"until": since})
+        assert r.status_code in (200, 422), (since, r.status_code, r.content[:200])

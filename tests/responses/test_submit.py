@@ -232,3 +232,17 @@ def test_no_audit_entry_per_response(tree, version):
     submit(tree, version, {"nps": 5})
     assert AuditLog.objects.count() == before
     assert Answer.objects.count() == 1
+
+
+def test_answer_times_are_stored_in_utc_whatever_the_offset(tree, version):
+    """Regression: an offset beyond PostgreSQL's ±15:59 (valid in Python) is normalised."""
+    from datetime import timezone as dt_timezone
+
+    odd = datetime(2026, 1, 1, 12, 0, tzinfo=dt_timezone(timedelta(hours=20, minutes=58)))
+    response, _ = submit(tree, version, {"nps": 7}, submitted_at=odd)
+    response.refresh_from_db()
+    assert response.submitted_at == odd
+    with pytest.raises(ValidationError) as exc:
+        submit(tree, version, {"nps": 7}, submitted_at=datetime(
+            1, 1, 1, 0, 0, tzinfo=dt_timezone(timedelta(hours=23))))
+    assert "submitted_at" in exc.value.message_dict

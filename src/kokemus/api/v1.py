@@ -227,10 +227,18 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
                        {"cursor": ["Use next_cursor from a previous page."]}) from None
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is not None and timezone.is_naive(moment):
-        return timezone.make_aware(moment, UTC)
-    return moment
+def _aware(moment: datetime | None, field: str = "time") -> datetime | None:
+    """A time filter in UTC. Python accepts offsets up to ±23:59 but PostgreSQL only
+    ±15:59, and the calendar's edges overflow when shifted: normalise, or refuse (422)."""
+    if moment is None:
+        return None
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, UTC)
+    try:
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise ApiError(422, "invalid_time", "The time is outside the supported range.",
+                       {field: ["Give a time between years 1 and 9999."]}) from None
 
 
 @router.get("/responses", response={200: ResponsePage, **ERRORS},
@@ -254,7 +262,7 @@ def list_responses(request, unit: Id | None = None, touchpoint: Id | None = None
         if not Touchpoint.objects.filter(organisation_id=org_id, pk=touchpoint).exists():
             raise _not_found("touchpoint")
         qs = qs.filter(touchpoint_id=touchpoint)
-    since, until = _aware(since), _aware(until)
+    since, until = _aware(since, "since"), _aware(until, "until")
     if since is not None:
         qs = qs.filter(submitted_at__gte=since)
     if until is not None:

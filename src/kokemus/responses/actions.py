@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -91,7 +91,14 @@ def _prepare(*, collection_point=None, unit=None, touchpoint=None, survey_versio
         submitted_at = now
     elif timezone.is_naive(submitted_at):
         raise ValidationError({"submitted_at": _("The answer time needs a time zone.")})
-    elif submitted_at > now + CLOCK_SKEW:
+    else:
+        # Stored in UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts.
+        try:
+            submitted_at = submitted_at.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise ValidationError({"submitted_at": _("The answer time is out of range.")}) \
+                from None
+    if submitted_at > now + CLOCK_SKEW:
         raise ValidationError({"submitted_at": _("The answer time is in the future.")})
     if not isinstance(answers, dict):
         raise ValidationError({"answers": _("Answers must be an object of question keys.")})
