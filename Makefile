@@ -50,7 +50,7 @@ test-sqlite: venv messages ## unit and integration tests on SQLite
 	@mkdir -p $(RESULTS)
 	$(BIN)/pytest -m "not browser" -n $(PYTEST_WORKERS) -q --junitxml=$(RESULTS)/sqlite.xml
 
-test-postgres: venv messages ## the same tests on PostgreSQL ($$KOKEMUS_TEST_DATABASE_URL)
+test-postgres: venv messages ## the same tests on PostgreSQL (KOKEMUS_TEST_DATABASE_URL)
 	@echo "== tests on PostgreSQL ($(KOKEMUS_TEST_DATABASE_URL)) =="
 	@mkdir -p $(RESULTS)
 	@if $(BIN)/python scripts/check_postgres.py "$(KOKEMUS_TEST_DATABASE_URL)"; then \

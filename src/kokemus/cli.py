@@ -23,6 +23,8 @@ PRODUCT_COMMANDS = [
     ("comments", "re-analyse comments after theme changes"),
     ("backup", "consistent online snapshot of the database"),
     ("restore", "replace the database with a backup"),
+    ("privacy", "retention purge; export or erase one respondent's data"),
+    ("generate", "bulk-generate realistic responses (benchmarks)"),
     ("check", "check the configuration (add --deploy for production)"),
 ]
 
