@@ -29,8 +29,7 @@ from kokemus.journeys.i18n import LANGUAGES, pick
 from kokemus.kiosk.actions import do_record_kiosk_seen
 from kokemus.kiosk.models import KioskDevice
 from kokemus.kiosk.sync import MAX_BYTES, BatchError, parse_batch, process_batch
-from kokemus.surveys.models import SurveyStatus
-from kokemus.surveys.questions import default_thank_you, options_for, scale_points, type_info
+from kokemus.surveys.questions import default_thank_you, kind_display, type_info
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +41,7 @@ SW_ASSETS = ("kokemus/kiosk.css", "kokemus/kiosk.js", "kokemus/favicon.svg")
 
 
 def point_closed(cp) -> bool:
-    return (not cp.is_active or cp.survey.status != SurveyStatus.PUBLISHED
-            or cp.survey.archived_at is not None or cp.unit.archived_at is not None)
+    return cp.is_closed
 
 
 def _device_or_404(token: str) -> KioskDevice:
@@ -67,20 +65,7 @@ def _question_views(questions, lang: str) -> list[dict]:
             view["show_if"] = {"question": f"{lang}-{cond['question']}", "op": cond["op"],
                                "value": ",".join(str(v) for v in value)
                                if isinstance(value, list) else str(value)}
-        if info["kind"] == "scale":
-            view["points"] = scale_points(q, lang)
-            view["low_label"] = pick(info.get("low_label"), lang) \
-                if info.get("low_label") else ""
-            view["high_label"] = pick(info.get("high_label"), lang) \
-                if info.get("high_label") else ""
-            view["compact"] = info["max"] - info["min"] >= 6 and not info.get("labels")
-        elif info["kind"] in ("choice", "multi"):
-            view["options"] = [{"key": o["key"], "label": pick(o["label"], lang)}
-                               for o in options_for(q)]
-        elif info["kind"] == "consent":
-            view["options"] = [{"key": "yes", "label": pick(info["labels"][1], lang)},
-                               {"key": "no", "label": pick(info["labels"][0], lang)}]
-            view["contact_label"] = pick(info["contact_label"], lang)
+        view.update(kind_display(q, lang))
         views.append(view)
     return views
 

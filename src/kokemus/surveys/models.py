@@ -120,3 +120,10 @@ class CollectionPoint(models.Model):
 
     def get_absolute_url(self) -> str:
         return f"/r/{self.code}/"
+
+    @property
+    def is_closed(self) -> bool:
+        """No new answers here: inactive point, survey not published or archived, or the
+        unit archived. The public page, the kiosk and invitation links all ask this."""
+        return (not self.is_active or self.survey.status != SurveyStatus.PUBLISHED
+                or self.survey.archived_at is not None or self.unit.archived_at is not None)

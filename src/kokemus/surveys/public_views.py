@@ -26,11 +26,10 @@ from django.views.decorators.csrf import csrf_exempt
 
 from kokemus.journeys.i18n import LANGUAGES, pick
 from kokemus.responses.actions import do_submit_response
-from kokemus.surveys.models import CollectionPoint, SurveyStatus
+from kokemus.surveys.models import CollectionPoint
 from kokemus.surveys.questions import (
     default_thank_you,
-    options_for,
-    scale_points,
+    kind_display,
     type_info,
 )
 
@@ -134,20 +133,8 @@ def _question_views(questions, lang: str, posted: dict, contact: str, errors: di
             view["cond_op"] = cond["op"]
             view["cond_value"] = ",".join(str(v) for v in cond["value"]) \
                 if isinstance(cond["value"], list) else str(cond["value"])
-        if info["kind"] == "scale":
-            view["points"] = scale_points(q, lang)
-            view["low_label"] = pick(info.get("low_label"), lang) if info.get("low_label") \
-                else ""
-            view["high_label"] = pick(info.get("high_label"), lang) if info.get("high_label") \
-                else ""
-            view["compact"] = info["max"] - info["min"] >= 6 and not info.get("labels")
-        elif info["kind"] in ("choice", "multi"):
-            view["options"] = [{"key": o["key"], "label": pick(o["label"], lang)}
-                               for o in options_for(q)]
-        elif info["kind"] == "consent":
-            view["options"] = [{"key": "yes", "label": pick(info["labels"][1], lang)},
-                               {"key": "no", "label": pick(info["labels"][0], lang)}]
-            view["contact_label"] = pick(info["contact_label"], lang)
+        view.update(kind_display(q, lang))
+        if info["kind"] == "consent":
             view["contact"] = contact
         view["first_id"] = _first_input_id(view)
         views.append(view)
@@ -181,8 +168,7 @@ def _render_form(request, cp, version, lang, *, posted=None, contact="", errors=
 
 
 def _closed(cp) -> bool:
-    return (not cp.is_active or cp.survey.status != SurveyStatus.PUBLISHED
-            or cp.survey.archived_at is not None or cp.unit.archived_at is not None)
+    return cp.is_closed
 
 
 @csrf_exempt  # anonymous public form; abuse is limited by the rate limit and honeypot

@@ -101,6 +101,29 @@ def scale_points(question: dict, language: str) -> list[dict]:
     return points
 
 
+def kind_display(question: dict, language: str) -> dict:
+    """What a respondent page needs to draw a question of its kind, in ``language``: scale
+    points and end labels, choice options, or the consent options and contact label. The
+    public page and the kiosk both render questions from this."""
+    info = type_info(question["type"])
+    kind = info["kind"]
+    if kind == "scale":
+        return {"points": scale_points(question, language),
+                "low_label": pick(info.get("low_label"), language)
+                if info.get("low_label") else "",
+                "high_label": pick(info.get("high_label"), language)
+                if info.get("high_label") else "",
+                "compact": info["max"] - info["min"] >= 6 and not info.get("labels")}
+    if kind in ("choice", "multi"):
+        return {"options": [{"key": o["key"], "label": pick(o["label"], language)}
+                            for o in options_for(question)]}
+    if kind == "consent":
+        return {"options": [{"key": "yes", "label": pick(info["labels"][1], language)},
+                            {"key": "no", "label": pick(info["labels"][0], language)}],
+                "contact_label": pick(info["contact_label"], language)}
+    return {}
+
+
 def new_question(qtype: str, key: str, *, organisation_name: str | None = None,
                  behaviour: str | None = None, **extra) -> dict:
     """A question of ``qtype`` with the standard wording prefilled in three languages."""
