@@ -125,7 +125,8 @@ class _Lookup:
             "survey").filter(survey__organisation_id=self.org_id))
 
 
-def _submit(lookup: _Lookup, data: ResponseIn, token: ApiToken) -> tuple[Response, bool]:
+def _submission(lookup: _Lookup, data: ResponseIn, token: ApiToken) -> dict[str, Any]:
+    """Resolve and check one API item into do_submit_response keyword arguments."""
     cp = lookup.collection_point(data.collection_point)
     unit = lookup.unit(data.unit)
     touchpoint = lookup.touchpoint(data.touchpoint)
@@ -158,8 +159,8 @@ def submit_response(request, payload: ResponseIn):
     idempotency key was already used (nothing is changed)."""
     token = _require_write(request)
     ratelimit.take_batch_items(token.pk, 1)
-    response, created = do_submit_response(**_submit(_Lookup(token.organisation_id), payload,
-                                                     token))
+    response, created = do_submit_response(**_submission(_Lookup(token.organisation_id), payload,
+                                                         token))
     return Status(201 if created else 200,
                   {"id": response.pk, "status": "created" if created else "duplicate"})
 
@@ -187,7 +188,7 @@ def submit_batch(request, payload: BatchIn):
         item: dict[str, Any] = {"index": index, "id": None, "errors": None}
         results.append(item)
         try:
-            valid.append((item, _submit(lookup, ResponseIn.model_validate(raw), token)))
+            valid.append((item, _submission(lookup, ResponseIn.model_validate(raw), token)))
         except pydantic.ValidationError as exc:
             item.update(status="invalid", errors=_pydantic_details(exc))
         except DjangoValidationError as exc:

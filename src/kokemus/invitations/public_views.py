@@ -54,7 +54,7 @@ def respond(request, token: str):
     if inv.is_expired:
         return _notice(request, lang, 410, "expired", inv)
     cp = inv.collection_point
-    if sv._closed(cp) or cp.survey.current_version is None:
+    if cp.is_closed or cp.survey.current_version is None:
         return _notice(request, lang, 410, "closed", inv)
     version = cp.survey.current_version
     if request.method == "GET":

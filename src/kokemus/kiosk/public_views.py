@@ -40,10 +40,6 @@ SEEN_EVERY = timedelta(minutes=1)
 SW_ASSETS = ("kokemus/kiosk.css", "kokemus/kiosk.js", "kokemus/favicon.svg")
 
 
-def point_closed(cp) -> bool:
-    return cp.is_closed
-
-
 def _device_or_404(token: str) -> KioskDevice:
     device = KioskDevice.objects.by_token(token)
     if device is None:
@@ -105,7 +101,7 @@ def kiosk_page(request, token: str):
         do_record_kiosk_seen(device)
     cp = device.collection_point
     lang = _kiosk_language(request, device)
-    version = None if point_closed(cp) else cp.survey.current_version
+    version = None if cp.is_closed else cp.survey.current_version
     if version is None:
         with translation.override(lang):
             return render(request, "kiosk/closed.html", {"device": device}, status=410)
@@ -189,7 +185,7 @@ def sync(request, token: str):
         return _error(exc.status, exc.message, "bad_batch" if exc.status == 400
                       else "too_large")
     cp = device.collection_point
-    if point_closed(cp) or cp.survey.current_version is None:
+    if cp.is_closed or cp.survey.current_version is None:
         # Keep the answers on the device: they are sent if the point is opened again.
         return _error(410, _("This survey is closed. The answers stay on the kiosk."),
                       "closed")

@@ -167,10 +167,6 @@ def _render_form(request, cp, version, lang, *, posted=None, contact="", errors=
         return render(request, "surveys/respond.html", context, status=status)
 
 
-def _closed(cp) -> bool:
-    return cp.is_closed
-
-
 @csrf_exempt  # anonymous public form; abuse is limited by the rate limit and honeypot
 @never_cache
 def respond(request, code: str):
@@ -196,7 +192,7 @@ def respond(request, code: str):
         except (SuspiciousOperation, MultiPartParserError, UnicodeDecodeError, ValueError):
             return _notice(request, _safe_language(request), 400, "bad_request", cp)
     lang = _language(request)
-    if _closed(cp):
+    if cp.is_closed:
         return _notice(request, lang, 410, "closed", cp)
     version = cp.survey.current_version
     if version is None:
