@@ -26,6 +26,7 @@ POINT_COLOURS = {
     "special_cause_neutral_high": PURPLE,
     "special_cause_neutral_low": PURPLE,
 }
+NEUTRAL_POINT = "#7a8691"  # a period with no variation label (3.9:1 on white)
 
 
 @dataclass
@@ -69,7 +70,11 @@ def spc_chart(chart_id: str, trend, y_title: str) -> Chart:
                           "scale": _y_scale(trend.metric)}}},
         {"mark": {"type": "point", "filled": True, "size": 70}, "encoding": {
             "x": x, "y": {"field": "value", "type": "quantitative"},
-            "color": {"field": "label", "type": "nominal", "title": None,
+            # Periods without a variation label (too few periods for limits yet) are not
+            # in the colour domain and would be drawn with no fill: give them a neutral
+            # grey, kept out of the legend.
+            "color": {"condition": {"test": "!datum.label", "value": NEUTRAL_POINT},
+                      "field": "label", "type": "nominal", "title": None,
                       "scale": {"domain": list(dict.fromkeys(labels.values())),
                                 "range": [POINT_COLOURS[k] for k in labels]},
                       "legend": {"orient": "bottom", "columns": 2, "labelLimit": 220}},

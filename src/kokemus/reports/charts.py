@@ -35,6 +35,8 @@ def for_print(spec: dict, width: int = 470, height: int | None = None) -> dict:
     config["font"] = FONT
     config.setdefault("legend", {})["labelFontSize"] = 10
     config["axis"] = {**config.get("axis", {}), "labelFontSize": 10, "titleFontSize": 10}
+    # Compact: no vertical grid lines (each is an SVG element WeasyPrint has to draw).
+    config["axisX"] = {**config.get("axisX", {}), "grid": False}
     _strip_tooltips(spec)
     return spec
 
@@ -52,25 +54,25 @@ def _strip_tooltips(node) -> None:
 
 
 def spc_for_print(spec: dict, labels: dict[str, str], target: float | None) -> dict:
-    """The control chart with greyscale-safe point shapes and the goal line."""
+    """The control chart with greyscale-safe point shapes and the goal line.
+
+    The legend is left out of each chart: the report prints it once for all charts
+    (:func:`spc_legend`). Points without a variation label (too few periods for limits)
+    keep the screen spec's neutral colour and are drawn as circles."""
     spec = for_print(spec, height=115)
     layers = spec.get("layer", [])
-    # Every shown period gets a black dot, also before there are enough points for limits
-    # (the coloured layer only draws points with a variation label).
-    if len(layers) > 1:
-        x = layers[0]["encoding"]["x"]
-        layers.insert(1, {"mark": {"type": "point", "filled": True, "size": 30,
-                                   "color": "#000000"},
-                          "encoding": {"x": x, "y": {"field": "value",
-                                                     "type": "quantitative"}}})
     for layer in layers:
+        x = layer.get("encoding", {}).get("x")
+        if isinstance(x, dict) and x.get("type") == "temporal":
+            # At most ~7 labelled ticks: hidden overlapping labels would still be drawn.
+            x["axis"] = {**x.get("axis", {}), "tickCount": 7, "labelOverlap": True}
         colour = layer.get("encoding", {}).get("color")
         if colour and colour.get("field") == "label":
             domain = colour["scale"]["domain"]
-            colour["legend"] = {**colour.get("legend", {}), "columns": 4, "labelLimit": 200}
+            colour["legend"] = None
             shape_of = {lab: SHAPES[k] for k, lab in labels.items()}
             layer["encoding"]["shape"] = {
-                "field": "label", "type": "nominal", "title": None,
+                "field": "label", "type": "nominal", "title": None, "legend": None,
                 "scale": {"domain": domain, "range": [shape_of.get(d, "circle") for d in domain]}}
     if target is not None:
         layers.append({"data": {"values": [{"goal": target}]},
@@ -78,6 +80,72 @@ def spc_for_print(spec: dict, labels: dict[str, str], target: float | None) -> d
                                 "strokeWidth": 1.5},
                        "encoding": {"y": {"field": "goal", "type": "quantitative"}}})
     return spec
+
+
+def spc_legend(labels: dict[str, str]) -> list[dict]:
+    """One legend for every control chart in the report: label and a small SVG symbol in
+    the chart's colour and shape (decorative; the label is the text)."""
+    from kokemus.analytics.charts import POINT_COLOURS
+
+    out, seen = [], set()
+    for key, label in labels.items():
+        if label in seen:
+            continue
+        seen.add(label)
+        out.append({"label": label, "svg": _symbol(SHAPES[key], POINT_COLOURS[key])})
+    return out
+
+
+_SYMBOL_PATHS = {"circle": "M2.5,6a3.5,3.5,0,1,0,7,0a3.5,3.5,0,1,0,-7,0Z", "square": "M2.8,2.8h6.4v6.4h-6.4Z",
+                 "triangle-up": "M6,2L10,9.5H2Z", "triangle-down": "M6,10L10,2.5H2Z"}
+
+
+def _symbol(shape: str, colour: str) -> str:
+    return ('<svg aria-hidden="true" xmlns="http://www.w3.org/2000/svg" width="12" '
+            f'height="12" viewBox="0 0 12 12"><path d="{_SYMBOL_PATHS[shape]}" '
+            f'fill="{colour}"/></svg>')
+
+
+def gap_for_print(spec: dict) -> dict:
+    """The perception-gap dot plot for print: the touchpoint names on the y axis (the
+    interval layer hides its axis, which would hide the shared one) and one legend (colour
+    and shape of the same series) above the plot."""
+    spec = for_print(spec)
+    colour_domain = None
+    for layer in spec.get("layer", []):
+        enc = layer.get("encoding", {})
+        y = enc.get("y")
+        if isinstance(y, dict) and y.get("type") == "nominal":
+            y.pop("axis", None)
+            y["axis"] = {"labelLimit": 150, "labelFontSize": 10}
+        colour = enc.get("color")
+        if colour and colour.get("scale", {}).get("domain"):
+            colour_domain = colour["scale"]["domain"]
+            colour["legend"] = {"orient": "top", "title": None}
+    for layer in spec.get("layer", []):
+        shape = layer.get("encoding", {}).get("shape")
+        if shape and colour_domain:
+            shape["title"] = None
+            shape["legend"] = {"orient": "top", "title": None}
+            shape["scale"] = {"domain": colour_domain, "range": ["diamond", "circle"]}
+    return spec
+
+
+# Attributes of vl-convert's SVG that only serve interactive use or assistive technology
+# (the whole chart is aria-hidden; its data are in a table next to it). Dropping them
+# makes the markup about half as long, which the PDF engine parses and styles per element.
+_NOISE = re.compile(r'\s(?:aria-[a-z]+|role|class|pointer-events)="[^"]*"')
+_EMPTY = re.compile(r'<path d="(?:M0,0h0v0h0Z)?"(?: display="none")?/>|<g(?: transform='
+                    r'"translate\(0,0\)")?></g>')
+
+
+def compact_svg(svg: str) -> str:
+    svg = _NOISE.sub("", svg)
+    while True:
+        shorter = _EMPTY.sub("", svg)
+        if shorter == svg:
+            return svg
+        svg = shorter
 
 
 def to_svg(spec: dict) -> str:
@@ -93,5 +161,5 @@ def to_svg(spec: dict) -> str:
         log.exception("could not render a chart")
         return ""
     # Decorative for assistive technology: each chart has a data table next to it.
-    svg = re.sub(r"^<svg ", '<svg aria-hidden="true" ', svg.lstrip(), count=1)
-    return svg
+    svg = compact_svg(svg.lstrip())
+    return re.sub(r"^<svg ", '<svg aria-hidden="true" ', svg, count=1)

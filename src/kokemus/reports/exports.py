@@ -15,8 +15,9 @@
   the suppression minimum is left out. Without it, rollups are exported in full, because
   the same member can download the raw rows they are counted from.
 * **Streaming**: CSV is a ``StreamingHttpResponse`` (rows fetched with ``iterator()``);
-  XLSX (openpyxl write-only) and Parquet (pyarrow, row groups of ``CHUNK`` rows) are
-  written to an anonymous temporary file in chunks and served with ``FileResponse``.
+  XLSX (:mod:`kokemus.reports.xlsx`, a row-at-a-time SpreadsheetML writer) and Parquet
+  (pyarrow, row groups of ``CHUNK`` rows) are written to an anonymous temporary file in
+  chunks and served with ``FileResponse``.
 """
 
 from __future__ import annotations
@@ -284,37 +285,31 @@ def csv_chunks(dataset: Dataset, rows: Iterable[tuple], bom: bool = False,
     yield buf.getvalue()
 
 
-def write_xlsx(dataset: Dataset, rows: Iterable[tuple], fh, title: str = "") -> int:
-    """Write-only workbook (constant memory); a new sheet every XLSX_MAX_ROWS rows."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
+def write_xlsx(dataset: Dataset, rows: Iterable[tuple], fh, title: str = "",
+               max_rows: int = XLSX_MAX_ROWS) -> int:
+    """Streamed workbook (constant memory, :mod:`kokemus.reports.xlsx`); a new sheet every
+    ``max_rows`` rows. Datetimes are written in UTC without a time zone (Excel has none);
+    text is always text, never a formula."""
+    from kokemus.reports.xlsx import StreamingWorkbook
 
-    wb = Workbook(write_only=True)
+    wb = StreamingWorkbook(fh)
     base = (title or dataset.key)[:28]
-    kinds = [c.kind for c in dataset.columns]
-    ws, in_sheet, sheets, total = None, XLSX_MAX_ROWS, 0, 0
-    for row in rows:
-        if in_sheet >= XLSX_MAX_ROWS:
-            sheets += 1
-            ws = wb.create_sheet(base if sheets == 1 else f"{base[:24]} {sheets}")
-            ws.append(dataset.names)
-            in_sheet = 0
-        out = []
-        for v, kind in zip(row, kinds, strict=True):
-            if kind == "datetime" and v is not None:
-                v = v.astimezone(dt.UTC).replace(tzinfo=None)
-            elif isinstance(v, str) and v.startswith("="):
-                cell = WriteOnlyCell(ws, value=v)
-                cell.data_type = "s"  # text, never a formula
-                v = cell
-            out.append(v)
-        ws.append(out)
-        in_sheet += 1
-        total += 1
-    if ws is None:
-        ws = wb.create_sheet(base)
-        ws.append(dataset.names)
-    wb.save(fh)
+    in_sheet, sheets, total = max_rows, 0, 0
+    try:
+        for row in rows:
+            if in_sheet >= max_rows:
+                sheets += 1
+                wb.add_sheet(base if sheets == 1 else f"{base[:24]} {sheets}")
+                wb.append(dataset.names)
+                in_sheet = 0
+            wb.append(row)
+            in_sheet += 1
+            total += 1
+        if sheets == 0:
+            wb.add_sheet(base)
+            wb.append(dataset.names)
+    finally:
+        wb.close()
     return total
 
 

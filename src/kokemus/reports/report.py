@@ -70,14 +70,6 @@ def filters_for(org, unit, start: date, end: date, units: list | None = None):
                            period="custom", org_unit_count=len(units))
 
 
-def target_for(org, unit, key: str) -> float | None:
-    goal = queries.goal_for(org, unit, key)
-    if goal is None:
-        from kokemus.goals.progress import target_for as goals_target
-        goal = goals_target(org, unit, key)
-    return goal
-
-
 # --- Sections ---------------------------------------------------------------------------
 
 def headline_section(f) -> dict:
@@ -86,7 +78,7 @@ def headline_section(f) -> dict:
     rows = []
     for item, tr in zip(data["headline"], data["trends"], strict=True):
         s = item["score"]
-        target = target_for(f.org, f.unit, s.metric.key)
+        target = item.get("goal")  # the dashboards' goal_for (overview looks it up once)
         verdict = ""
         if target is not None and s.shown:
             lo, hi = s.plot(s.low), s.plot(s.high)
@@ -109,7 +101,7 @@ def headline_section(f) -> dict:
                      "variation": labels.get(_variation_key(tr), "") if tr.enough else ""})
     return {"rows": rows, "responses": data["responses"],
             "responses_prev": data["responses_prev"], "grain": data["grain"],
-            "previous": data["previous"]}
+            "previous": data["previous"], "legend": charts.spc_legend(labels)}
 
 
 def _variation_key(tr) -> str:
@@ -231,10 +223,11 @@ def gap_section(f, language: str, today: date) -> dict | None:
         return None
     res = gap.results(rnd, language)
     chart = res["chart"]
-    svg = charts.to_svg(charts.for_print(chart.spec)) if chart.spec.get("data", {}).get(
+    svg = charts.to_svg(charts.gap_for_print(chart.spec)) if chart.spec.get("data", {}).get(
         "values") else ""
     return {"round": rnd, "headline": res["headline"], "rows": res["rows"],
-            "people": res["people"], "enough_people": res["enough_people"], "svg": svg}
+            "people": res["people"], "enough_people": res["enough_people"], "svg": svg,
+            "chart_title": chart.title}
 
 
 def cases_section(f) -> dict:
