@@ -97,3 +97,11 @@ def test_round_trip_through_dict() -> None:
 def test_analyse_uses_custom_taxonomy() -> None:
     tax = Taxonomy.default().rename("price", "cost")
     assert analyse("Liian kallis", "fi", taxonomy=tax).theme_keys == ["cost"]
+
+
+@pytest.mark.parametrize(
+    ("word", "theme"),
+    [("ylihintaisia", "price"), ("kotisiivous", "cleanliness"), ("ylihinnoiteltuja", "price")],
+)
+def test_compound_heads_match_stems(word: str, theme: str) -> None:
+    assert themes_of(f"Tosi {word}", "fi") == [theme]

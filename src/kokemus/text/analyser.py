@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from . import sentiment as _sent
 from .langid import OTHER, detect_language
+from .model import ThemeModel, default_model, features
 from .normalise import SUPPORTED, lemmatize, tokenize
 from .redact import redact
 from .taxonomy import Taxonomy
@@ -94,11 +95,109 @@ def _split_clauses(text: str, contrast: frozenset[str]) -> list[list[list[str]]]
     return clauses
 
 
+#: One comma/conjunction-separated part of a clause: surface tokens, lemmas, lexicon themes.
+Part = tuple[list[str], list[str], list[str]]
+
+
+def segment(text: str, language: str, taxonomy: Taxonomy) -> list[list[Part]]:
+    """Clauses of ``text``, each a list of parts with their lexicon themes.
+
+    ``language`` must be one of the supported languages (its contrast words split clauses).
+    """
+    lex = _sent.lexicon(language)
+    if lex is None:
+        return []
+    out: list[list[Part]] = []
+    for parts in _split_clauses(text, lex.contrast):
+        part_lemmas = [[lemmatize(t, language) for t in tokens] for tokens in parts]
+        part_themes = taxonomy.match_clause(list(zip(parts, part_lemmas, strict=True)), language)
+        out.append([(tokens, lems, themes)
+                    for tokens, lems, themes in zip(parts, part_lemmas, part_themes, strict=True)])
+    return out
+
+
+def comment_features(segments: Sequence[Sequence[Part]], taxonomy: Taxonomy) -> set[str]:
+    """Model features of a whole comment from its segments (see :mod:`kokemus.text.model`)."""
+    tokens: list[str] = []
+    lemmas: list[str] = []
+    lexicon: dict[str, None] = {}
+    for clause in segments:
+        for toks, lems, themes in clause:
+            tokens.extend(toks)
+            lemmas.extend(lems)
+            for key in themes:
+                lexicon.update(dict.fromkeys(taxonomy[key].model_sources))
+    return features(tokens, lemmas, lexicon)
+
+
+def combine_themes(
+    segments: Sequence[Sequence[Part]], taxonomy: Taxonomy, model: ThemeModel | None
+) -> tuple[set[str], dict[str, tuple[int, int]]]:
+    """Decide the comment's themes from the lexicon hits and the model.
+
+    Returns the lexicon themes that are kept (a lexicon hit is dropped when the model gives
+    it a probability below its veto threshold) and the themes the model adds (probability at
+    least the add threshold), each with the (clause, part) it is located in: the part whose
+    own features score highest for it.
+    """
+    lexicon_keys = {k for clause in segments for _t, _l, themes in clause for k in themes}
+    if model is None or not segments:
+        return lexicon_keys, {}
+    prob = model.probabilities(comment_features(segments, taxonomy))
+
+    def p_of(theme_key: str) -> float | None:
+        found = [prob[k] for k in taxonomy[theme_key].model_sources if k in prob]
+        return max(found) if found else None
+
+    kept = set()
+    for key in lexicon_keys:
+        p = p_of(key)
+        if p is None or p >= model.veto_threshold:
+            kept.add(key)
+    added: dict[str, tuple[int, int]] = {}
+    candidates = []
+    for theme in taxonomy:
+        if theme.key in lexicon_keys:
+            continue
+        p = p_of(theme.key)
+        if p is not None and p >= model.add_threshold:
+            candidates.append(theme)
+    if candidates:
+        part_logits = [[model.logits(features(toks, lems, (s for k in themes
+                                                             for s in taxonomy[k].model_sources)))
+                        for toks, lems, themes in clause] for clause in segments]
+        for theme in candidates:
+            cols = [model.index[k] for k in theme.model_sources if k in model.index]
+            best = max(((ci, pi) for ci, clause in enumerate(part_logits)
+                        for pi in range(len(clause))),
+                       key=lambda cp: max(part_logits[cp[0]][cp[1]][c] for c in cols))
+            added[theme.key] = best
+    return kept, added
+
+
+def detect_themes(
+    text: str, language: str, taxonomy: Taxonomy | None = None, use_model: bool = True
+) -> list[str]:
+    """Theme keys of ``text`` in ``language`` (lexicon plus model), without sentiment."""
+    tax = taxonomy or Taxonomy.default()
+    if language not in SUPPORTED:
+        return []
+    segments = segment(text, language, tax)
+    kept, added = combine_themes(segments, tax, default_model() if use_model else None)
+    ordered: dict[str, None] = {}
+    for ci, clause in enumerate(segments):
+        for pi, (_t, _l, themes) in enumerate(clause):
+            ordered.update(dict.fromkeys(k for k in themes if k in kept))
+            ordered.update(dict.fromkeys(k for k, loc in added.items() if loc == (ci, pi)))
+    return list(ordered)
+
+
 def analyse(
     text: str,
     language: str | None = None,
     staff_names: Sequence[str] | Iterable[str] = (),
     taxonomy: Taxonomy | None = None,
+    use_model: bool = True,
 ) -> Analysis:
     """Analyse one free-text comment.
 
@@ -106,6 +205,7 @@ def analyse(
     ``sv``, ``en``; anything else is treated as "other": lemmas are lower-cased tokens and no
     themes or sentiment are assigned). ``staff_names`` are redacted wherever they appear.
     ``taxonomy`` defaults to the shipped themes; pass an organisation's customised one.
+    ``use_model=False`` detects themes with the lexicon alone (no statistical model).
     """
     tax = taxonomy or Taxonomy.default()
     text = text or ""
@@ -123,15 +223,18 @@ def analyse(
     clauses: list[Clause] = []
     clause_scores: list[float] = []
     theme_scores: dict[str, list[float]] = {}
-    for parts in _split_clauses(text, lex.contrast):
-        part_lemmas = [[lemmatize(t, lang) for t in tokens] for tokens in parts]
-        part_themes = tax.match_clause(list(zip(parts, part_lemmas, strict=True)), lang)
+    segments = segment(text, lang, tax)
+    kept, added = combine_themes(segments, tax, default_model() if use_model else None)
+    for ci, clause in enumerate(segments):
         part_results: list[tuple[list[str], float]] = []
         raw_total = 0.0
-        for tokens, lemmas, themes in zip(parts, part_lemmas, part_themes, strict=True):
+        for pi, (tokens, lemmas, themes) in enumerate(clause):
+            # Sentiment words are read in the context of the lexicon's themes, as before.
             raw = _sent.score_tokens(tokens, lemmas, themes, lex)
             raw_total += raw
-            part_results.append((themes, raw))
+            keys = [k for k in themes if k in kept]
+            keys += [k for k, loc in added.items() if loc == (ci, pi)]
+            part_results.append((keys, raw))
         clause_score = _sent.squash(raw_total)
         clause_scores.append(clause_score)
         clause_themes: dict[str, None] = {}
@@ -142,7 +245,7 @@ def analyse(
             for key in themes:
                 clause_themes[key] = None
                 theme_scores.setdefault(key, []).append(own)
-        clauses.append(Clause(" ".join(" ".join(p) for p in parts), clause_score,
+        clauses.append(Clause(" ".join(" ".join(p[0]) for p in clause), clause_score,
                               _sent.label_for(clause_score), tuple(clause_themes)))
 
     emo = _sent.emoticon_score(text)
@@ -175,7 +278,9 @@ def analyse_many(
     language: str | None = None,
     staff_names: Sequence[str] | Iterable[str] = (),
     taxonomy: Taxonomy | None = None,
+    use_model: bool = True,
 ) -> list[Analysis]:
     """Analyse a batch of comments with the same options (see :func:`analyse`)."""
     names = tuple(staff_names)
-    return [analyse(t, language=language, staff_names=names, taxonomy=taxonomy) for t in texts]
+    return [analyse(t, language=language, staff_names=names, taxonomy=taxonomy,
+                    use_model=use_model) for t in texts]

@@ -43,6 +43,15 @@ class Theme:
     exclude: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     yield_to: tuple[str, ...] = ()
     description: str = ""
+    #: Keys of the statistical model's themes that feed this theme (see ``kokemus.text.model``);
+    #: ``None`` means the theme's own key. Renaming keeps the old key here, merging unites
+    #: both, and an organisation that replaces a theme's terms gets ``()`` (lexicon only).
+    model_keys: tuple[str, ...] | None = None
+
+    @property
+    def model_sources(self) -> tuple[str, ...]:
+        """Model theme keys whose predictions count for this theme."""
+        return (self.key,) if self.model_keys is None else self.model_keys
 
     def label_for(self, language: str) -> str:
         """Label in ``language``, falling back to English, Finnish, then the key."""
@@ -62,6 +71,8 @@ class Theme:
             out["yield_to"] = list(self.yield_to)
         if self.description:
             out["description"] = self.description
+        if self.model_keys is not None:
+            out["model_keys"] = list(self.model_keys)
         return out
 
 
@@ -78,6 +89,8 @@ def _theme_from_dict(key: str, spec: Mapping[str, Any]) -> Theme:
         exclude=per_lang("exclude"),
         yield_to=tuple(spec.get("yield_to") or ()),
         description=str(spec.get("description") or ""),
+        model_keys=(tuple(str(k) for k in spec["model_keys"])
+                    if spec.get("model_keys") is not None else None),
     )
 
 
@@ -178,6 +191,19 @@ class _Index:
                     hit = self.exact.get(head_lemma)
             if hit:
                 return set(hit)
+        # Then stems ("hinta*" in "ylihintaisia", "siivo*" in "kotisiivous"); only stems of
+        # compound-head length, so short stems do not fire inside unrelated words.
+        for start in range(_MIN_COMPOUND_MODIFIER, n - _MIN_COMPOUND_HEAD + 1):
+            head = word[start:]
+            found: set[tuple[str, bool]] = set()
+            for length in self.prefix_lengths:
+                if length < _MIN_COMPOUND_HEAD:
+                    continue
+                if length > len(head):
+                    break
+                found |= self.prefix.get(head[:length], set())
+            if found:
+                return found
         return set()
 
 
@@ -224,12 +250,15 @@ class Taxonomy:
                 continue
             target = data.setdefault(key, {"label": {}, "terms": {}})
             target.setdefault("label", {}).update(spec.get("label") or {})
+            if replace_terms and spec.get("terms"):
+                # The organisation defines this theme by its own words only.
+                target["model_keys"] = []
             for part in ("terms", "weak_terms", "exclude"):
                 for lang, words in (spec.get(part) or {}).items():
                     current = [] if replace_terms else target.setdefault(part, {}).get(lang, [])
                     merged = list(dict.fromkeys([*current, *(w.lower() for w in words)]))
                     target.setdefault(part, {})[lang] = merged
-            for scalar in ("yield_to", "description"):
+            for scalar in ("yield_to", "description", "model_keys"):
                 if scalar in spec:
                     target[scalar] = spec[scalar]
         return Taxonomy.from_dict(data)
@@ -248,10 +277,10 @@ class Taxonomy:
             if theme.key == old:
                 labels = {**theme.label, **(label or {})}
                 theme = Theme(new, labels, theme.terms, theme.weak_terms, theme.exclude,
-                              yields, theme.description)
+                              yields, theme.description, theme.model_sources)
             elif yields != theme.yield_to:
                 theme = Theme(theme.key, theme.label, theme.terms, theme.weak_terms,
-                              theme.exclude, yields, theme.description)
+                              theme.exclude, yields, theme.description, theme.model_keys)
             themes.append(theme)
         return Taxonomy(themes)
 
@@ -280,6 +309,7 @@ class Taxonomy:
             yield_to=tuple(y for y in dict.fromkeys([*ta.yield_to, *tb.yield_to])
                            if y not in (a, b, key)),
             description=" / ".join(d for d in (ta.description, tb.description) if d),
+            model_keys=tuple(dict.fromkeys([*ta.model_sources, *tb.model_sources])),
         )
         themes: list[Theme] = []
         for theme in self._themes.values():
@@ -290,7 +320,7 @@ class Taxonomy:
             else:
                 yields = tuple(dict.fromkeys(key if y in (a, b) else y for y in theme.yield_to))
                 themes.append(Theme(theme.key, theme.label, theme.terms, theme.weak_terms,
-                                    theme.exclude, yields, theme.description))
+                                    theme.exclude, yields, theme.description, theme.model_keys))
         return Taxonomy(themes)
 
     def remove(self, key: str) -> Taxonomy:

@@ -1,0 +1,112 @@
+"""Statistical theme classifier that complements the lexicon (pure Python + numpy).
+
+One-vs-rest logistic regression per theme over sparse binary features of a comment:
+
+* ``w lemma`` — lemmas (simplemma) of the words;
+* ``b lemma lemma`` — consecutive lemma pairs;
+* character 3- to 5-grams of every surface word wrapped in ``<`` and ``>`` — these carry
+  Finnish inflection and compounds that the lemmatiser does not know
+  ("jonotusnumerolla", "pakettiautomaatista" share n-grams with "jono", "paketti");
+* ``x theme`` — the themes the lexicon found, so the model learns how far to trust each one.
+
+The weights are trained by ``python -m kokemus.text.train`` from the labelled comments in
+``tests/data`` (the development set and the training set) and shipped as
+``data/theme_model.json`` (sparse, quantised); nothing is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+MODEL_FILE = "theme_model.json"
+#: Prefix of the lexicon-hit features; they have value 1 while the text features share a
+#: unit norm, so a lexicon hit weighs the same in a long comment as in a short one.
+LEXICON_PREFIX = "x "
+CHAR_NGRAMS = (3, 4, 5)
+# Words this short carry no theme on their own and only add noise as n-grams.
+_MIN_NGRAM_WORD = 3
+
+
+def features(
+    tokens: Sequence[str], lemmas: Sequence[str], lexicon_themes: Iterable[str] = ()
+) -> set[str]:
+    """Sparse binary features of one stretch of text (see the module docstring)."""
+    out: set[str] = set()
+    prev = ""
+    for tok, lem in zip(tokens, lemmas, strict=True):
+        out.add("w " + lem)
+        if prev:
+            out.add(f"b {prev} {lem}")
+        prev = lem
+        if len(tok) < _MIN_NGRAM_WORD:
+            continue
+        word = f"<{tok}>"
+        n = len(word)
+        for k in CHAR_NGRAMS:
+            for i in range(n - k + 1):
+                out.add(word[i : i + k])
+    for key in lexicon_themes:
+        out.add(LEXICON_PREFIX + key)
+    return out
+
+
+class ThemeModel:
+    """Linear one-vs-rest theme classifier loaded from its JSON form."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.themes: tuple[str, ...] = tuple(data["themes"])
+        self.vocabulary: dict[str, int] = {f: i for i, f in enumerate(data["features"])}
+        self.bias = np.asarray(data["bias"], dtype=np.float64)
+        self.add_threshold = float(data["add_threshold"])
+        self.veto_threshold = float(data["veto_threshold"])
+        self.config: dict[str, Any] = dict(data.get("config") or {})
+        scale = np.asarray(data["scale"], dtype=np.float64)
+        weights = np.zeros((len(self.vocabulary), len(self.themes)), dtype=np.float64)
+        for j, key in enumerate(self.themes):
+            pairs = data["weights"].get(key) or []
+            if pairs:
+                idx, q = zip(*pairs, strict=True)
+                weights[list(idx), j] = np.asarray(q, dtype=np.float64) * scale[j]
+        self.weights = weights
+        self.index = {key: j for j, key in enumerate(self.themes)}
+
+    def logits(self, feats: Iterable[str]) -> np.ndarray:
+        """Decision values (log-odds) per theme for one feature set."""
+        vocab = self.vocabulary
+        text_idx: list[int] = []
+        lex_idx: list[int] = []
+        for f in feats:
+            i = vocab.get(f)
+            if i is not None:
+                (lex_idx if f.startswith(LEXICON_PREFIX) else text_idx).append(i)
+        z = self.bias.copy()
+        if text_idx:
+            # Text features form an L2-normalised binary vector, as in training.
+            z += self.weights[text_idx].sum(axis=0) / math.sqrt(len(text_idx))
+        if lex_idx:
+            z += self.weights[lex_idx].sum(axis=0)
+        return z
+
+    def probabilities(self, feats: Iterable[str]) -> dict[str, float]:
+        """Probability per theme key for one feature set."""
+        z = self.logits(feats)
+        p = 1.0 / (1.0 + np.exp(-z))
+        return {key: float(p[j]) for j, key in enumerate(self.themes)}
+
+
+@cache
+def default_model() -> ThemeModel | None:
+    """The shipped model, or ``None`` when the package carries none (lexicon only)."""
+    ref = resources.files("kokemus.text").joinpath("data", MODEL_FILE)
+    try:
+        with ref.open("r", encoding="utf-8") as fh:
+            return ThemeModel(json.load(fh))
+    except FileNotFoundError:
+        return None
