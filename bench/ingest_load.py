@@ -5,7 +5,9 @@ collection point, starts `kokemus serve --workers 2`, and drives it for --second
 loopback asyncio load generator (raw HTTP/1.1 keep-alive sockets, form-encoded posts, a
 unique idempotency key each). Then the same load against bench/baseline_app.py (a minimal
 Django view inserting one row, same DB, same worker count). Checks that exactly as many
-responses are stored as 2xx/3xx answers were given. Prints JSON.
+responses are stored as 2xx/3xx answers were given. Prints JSON, including the worker
+processes' CPU time per accepted response (less sensitive to other load on the machine than
+the throughput).
 
 Run: .venv/bin/python bench/ingest_load.py [--seconds 60] [--connections 16]
      [--admin-url postgres://postgres@127.0.0.1:5432/postgres]
@@ -201,6 +203,26 @@ async def drive(port, path, seconds, connections, retry=False) -> Stats:
     return stats
 
 
+def worker_cpu_seconds(proc: subprocess.Popen) -> float:
+    """User + system CPU seconds of the server's worker processes (Linux /proc)."""
+    total = 0
+    try:
+        kids = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    except OSError:
+        return 0.0
+    for pid in kids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_ms_per_accepted(cpu: float, stats: Stats) -> float | None:
+    return round(cpu * 1000 / len(stats.accepted), 2) if stats.accepted else None
+
+
 def count_rows(admin_url: str, dbname: str, sql: str) -> int:
     url = admin_url.rsplit("/", 1)[0] + "/" + dbname
     return int(psql(url, sql))
@@ -224,11 +246,15 @@ def main():
         port = free_port()
         proc = start_kokemus(env, port, args.workers)
         try:
+            cpu0 = worker_cpu_seconds(proc)
             stats = asyncio.run(drive(port, f"/r/{code}/", args.seconds, args.connections))
+            cpu = worker_cpu_seconds(proc) - cpu0
         finally:
             stop(proc)
         stored = count_rows(args.admin_url, dbname, "SELECT count(*) FROM responses_response")
-        result["kokemus"] = {**stats.summary(args.seconds), "stored": stored,
+        result["kokemus"] = {**stats.summary(args.seconds),
+                             "worker_cpu_ms_per_accepted": cpu_ms_per_accepted(cpu, stats),
+                             "stored": stored,
                              "stored_equals_accepted": stored == len(stats.accepted)}
         # baseline: minimal Django view, one row per request, same DB and workers
         psql(db_url, "CREATE TABLE IF NOT EXISTS bench_baseline_row (id bigserial PRIMARY KEY,"
@@ -242,11 +268,15 @@ def main():
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_up(bport, "/r/x/")
+            cpu0 = worker_cpu_seconds(bproc)
             bstats = asyncio.run(drive(bport, "/r/base/", args.seconds, args.connections))
+            bcpu = worker_cpu_seconds(bproc) - cpu0
         finally:
             stop(bproc)
         bstored = count_rows(args.admin_url, dbname, "SELECT count(*) FROM bench_baseline_row")
-        result["baseline"] = {**bstats.summary(args.seconds), "stored": bstored}
+        result["baseline"] = {**bstats.summary(args.seconds),
+                              "worker_cpu_ms_per_accepted": cpu_ms_per_accepted(bcpu, bstats),
+                              "stored": bstored}
         b = result["baseline"]["accepted_per_s"] or 1
         result["ratio_to_baseline"] = round(result["kokemus"]["accepted_per_s"] / b, 3)
     finally:

@@ -127,3 +127,19 @@ class CollectionPoint(models.Model):
         unit archived. The public page, the kiosk and invitation links all ask this."""
         return (not self.is_active or self.survey.status != SurveyStatus.PUBLISHED
                 or self.survey.archived_at is not None or self.unit.archived_at is not None)
+
+
+class RespondRateCounter(models.Model):
+    """Public form submissions from one device to one collection point in the current
+    window (the rate limit of /r/<code>/, see ``kokemus.surveys.ratelimit``).
+
+    ``key`` is a keyed hash of the code and the IP address (no address is stored); rows
+    are counted with one ``INSERT … ON CONFLICT … RETURNING`` and purged after expiry.
+    """
+
+    key = models.CharField(max_length=64, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

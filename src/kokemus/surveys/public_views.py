@@ -4,6 +4,12 @@ GET shows the form; POST validates through ``do_submit_response`` and redirects 
 thank-you page (POST-redirect-GET). Bad input shows the form again with per-question
 errors (400); too-large requests get 413, too many submissions 429, unknown codes 404 and
 closed surveys or inactive points a friendly notice (410).
+
+This is the hot path of ingestion. A collection point with its survey, unit, touchpoint
+and current version is kept per process for ``KOKEMUS_PUBLIC_POINT_CACHE_SECONDS``
+(default 2 s; any save of a point, survey, version, unit or touchpoint in this process
+drops it at once), so a typical submission costs no lookup queries: the rate-limit count
+(``kokemus.surveys.ratelimit``) is the last statement of the transaction that stores it.
 """
 
 from __future__ import annotations
@@ -11,11 +17,14 @@ from __future__ import annotations
 import io
 import re
 import secrets
+import threading
+import time
 
 import segno
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, ValidationError
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponse, HttpResponseRedirect
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
@@ -24,9 +33,12 @@ from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
+from kokemus.accounts.models import Organisation, Unit
 from kokemus.journeys.i18n import LANGUAGES, pick
+from kokemus.journeys.models import Touchpoint
 from kokemus.responses.actions import do_submit_response
-from kokemus.surveys.models import CollectionPoint
+from kokemus.surveys import ratelimit
+from kokemus.surveys.models import CollectionPoint, Survey, SurveyVersion
 from kokemus.surveys.questions import (
     default_thank_you,
     kind_display,
@@ -36,24 +48,37 @@ from kokemus.surveys.questions import (
 MAX_BODY = 64 * 1024
 LANGUAGE_NAMES = {"fi": "suomi", "sv": "svenska", "en": "English"}
 IDEM_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+CODE_RE = re.compile(r"[a-z0-9]{4,16}")
+POINT_CACHE_MAX = 5000
+
+# code -> (monotonic time read, collection point with survey/unit/touchpoint/organisation
+# and survey._current_version loaded). Shared read-only by the threads of a process.
+_points: dict[str, tuple[float, CollectionPoint]] = {}
+_points_lock = threading.Lock()
 
 
-def _rate_limit() -> tuple[int, int]:
-    return (getattr(settings, "KOKEMUS_RESPOND_RATE_LIMIT", 30),
-            getattr(settings, "KOKEMUS_RESPOND_RATE_WINDOW", 600))
+def _point_cache_seconds() -> float:
+    return float(getattr(settings, "KOKEMUS_PUBLIC_POINT_CACHE_SECONDS", 2.0))
+
+
+def forget_points(**_kwargs) -> None:
+    """Drop the per-process collection point cache (connected to the models' saves)."""
+    _points.clear()
+
+
+for _model in (CollectionPoint, Survey, SurveyVersion, Unit, Touchpoint, Organisation):
+    post_save.connect(forget_points, sender=_model, dispatch_uid=f"respond-points-{_model}")
+    post_delete.connect(forget_points, sender=_model, dispatch_uid=f"respond-points-d-{_model}")
 
 
 def _over_rate_limit(request, code: str) -> bool:
-    """Count a submission from this IP to this code; True when over the limit."""
-    limit, window = _rate_limit()
-    key = f"kokemus:respond:{code}:{request.META.get('REMOTE_ADDR', '')}"
-    cache.add(key, 0, timeout=window)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window)
-        count = 1
-    return count > limit
+    """Count a submission from this IP to this code on its own; True when over the limit.
+
+    The form itself counts inside the transaction that stores the answer (see
+    ``respond``); this is for callers that store nothing.
+    """
+    limiter = ratelimit.Limiter(code, request.META.get("REMOTE_ADDR", ""))
+    return limiter.blocked() or limiter.hit()
 
 
 def _language(request) -> str:
@@ -87,12 +112,31 @@ def _language_links(request, lang: str) -> list[dict]:
              "current": code == lang} for code in LANGUAGES]
 
 
-def _find(code: str):
-    if not re.fullmatch(r"[a-z0-9]{4,16}", code or ""):
+def _load(code: str) -> CollectionPoint | None:
+    cp = (CollectionPoint.objects
+          .select_related("survey", "unit", "touchpoint", "organisation")
+          .filter(code=code).first())
+    if cp is not None:
+        cp.survey.current_version  # noqa: B018 - loaded now, cached on the survey
+    return cp
+
+
+def _find(code: str) -> CollectionPoint | None:
+    """The collection point of a public code, from this process's short-lived cache."""
+    if not CODE_RE.fullmatch(code or ""):
         return None
-    return (CollectionPoint.objects
-            .select_related("survey", "unit", "touchpoint", "organisation")
-            .filter(code=code).first())
+    ttl = _point_cache_seconds()
+    now = time.monotonic()
+    cached = _points.get(code)
+    if cached is not None and now - cached[0] < ttl:
+        return cached[1]
+    cp = _load(code)
+    if cp is not None and ttl > 0:
+        with _points_lock:
+            if len(_points) >= POINT_CACHE_MAX:
+                _points.clear()
+            _points[code] = (now, cp)
+    return cp
 
 
 def _raw_answers(post, questions) -> tuple[dict, str]:
@@ -167,6 +211,11 @@ def _render_form(request, cp, version, lang, *, posted=None, contact="", errors=
         return render(request, "surveys/respond.html", context, status=status)
 
 
+def _validation_errors(exc: ValidationError) -> dict:
+    return {k: " ".join(str(m) for m in v) for k, v in exc.message_dict.items()} \
+        if hasattr(exc, "error_dict") else {"form": " ".join(exc.messages)}
+
+
 @csrf_exempt  # anonymous public form; abuse is limited by the rate limit and honeypot
 @never_cache
 def respond(request, code: str):
@@ -175,6 +224,7 @@ def respond(request, code: str):
     cp = _find(code)
     if cp is None:
         return _notice(request, _safe_language(request), 404, "unknown")
+    limiter = None
     if request.method == "POST":
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -182,41 +232,54 @@ def respond(request, code: str):
             length = 0
         if length > MAX_BODY:
             return _notice(request, _safe_language(request), 413, "too_large", cp)
-        if _over_rate_limit(request, code):
+        limiter = ratelimit.Limiter(code, request.META.get("REMOTE_ADDR", ""))
+        if limiter.blocked():
             return _notice(request, _safe_language(request), 429, "rate_limited", cp)
+        ratelimit.maybe_purge()
         try:
             post = request.POST
             post.get("lang")
         except RequestDataTooBig:
             return _notice(request, _safe_language(request), 413, "too_large", cp)
         except (SuspiciousOperation, MultiPartParserError, UnicodeDecodeError, ValueError):
+            if limiter.hit():
+                return _notice(request, _safe_language(request), 429, "rate_limited", cp)
             return _notice(request, _safe_language(request), 400, "bad_request", cp)
     lang = _language(request)
-    if cp.is_closed:
-        return _notice(request, lang, 410, "closed", cp)
     version = cp.survey.current_version
-    if version is None:
+    if cp.is_closed or version is None:
+        if limiter is not None and limiter.hit():
+            return _notice(request, _safe_language(request), 429, "rate_limited", cp)
         return _notice(request, lang, 410, "closed", cp)
     if request.method == "GET":
         return _render_form(request, cp, version, lang)
 
     thanks = reverse("respond_thanks", args=[cp.code]) + f"?lang={lang}"
     if request.POST.get("website"):  # honeypot: a bot filled the hidden field
+        if limiter.hit():
+            return _notice(request, _safe_language(request), 429, "rate_limited", cp)
         return HttpResponseRedirect(thanks)
     idem = request.POST.get("idem", "")
     idem = idem if IDEM_RE.match(idem) else None
     answers, contact = _raw_answers(request.POST, version.questions)
-    with translation.override(lang):
+    errors = None
+    with translation.override(lang), transaction.atomic():
         try:
             do_submit_response(collection_point=cp, survey_version=version, answers=answers,
                                language=lang, channel=cp.channel,
                                idempotency_key=f"web:{cp.code}:{idem}" if idem else None,
                                contact=contact)
         except ValidationError as exc:
-            errors = {k: " ".join(str(m) for m in v) for k, v in exc.message_dict.items()} \
-                if hasattr(exc, "error_dict") else {"form": " ".join(exc.messages)}
-            return _render_form(request, cp, version, lang, posted=answers, contact=contact,
-                                errors=errors, idem=idem, status=400)
+            errors = _validation_errors(exc)
+        # Counted last, in the same transaction: over the limit nothing is stored.
+        over = limiter.hit()
+        if over:
+            transaction.set_rollback(True)
+    if over:
+        return _notice(request, _safe_language(request), 429, "rate_limited", cp)
+    if errors is not None:
+        return _render_form(request, cp, version, lang, posted=answers, contact=contact,
+                            errors=errors, idem=idem, status=400)
     return HttpResponseRedirect(thanks)
 
 

@@ -1,8 +1,48 @@
+"""``kokemus serve``: the production web server (gunicorn, threaded workers).
+
+The application is loaded and warmed up once in the master process before the workers
+are forked (``preload_app``): URL resolvers for every language, translation catalogues,
+the question type catalogue and the templates of the public pages are built there and
+shared by every worker, instead of each worker thread rebuilding them under load on its
+first requests. No database connection is opened before the fork.
+"""
+
 import os
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+PUBLIC_TEMPLATES = [
+    "surveys/respond.html", "surveys/respond_notice.html", "surveys/respond_thanks.html",
+    "base.html",
+]
+
+
+def warm_up() -> None:
+    """Build the per-process caches a request would otherwise build lazily."""
+    from django.db import connections
+    from django.template import TemplateDoesNotExist
+    from django.template.loader import get_template
+    from django.urls import get_resolver, resolve
+    from django.utils import translation
+
+    from kokemus.surveys.questions import load_data
+
+    load_data()
+    resolver = get_resolver()
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            translation.gettext("Thank you")
+            resolver.reverse_dict  # noqa: B018 - populated per active language
+            resolver.namespace_dict  # noqa: B018
+            resolve("/healthz")
+    for name in PUBLIC_TEMPLATES:
+        try:
+            get_template(name)
+        except TemplateDoesNotExist:
+            pass
+    connections.close_all()  # never share a database connection with the forked workers
 
 
 class Command(BaseCommand):
@@ -17,6 +57,10 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", 4)),
                             help="threads per worker (default %(default)s)")
         parser.add_argument("--timeout", type=int, default=60)
+        parser.add_argument("--keep-alive", type=int,
+                            default=int(os.environ.get("WEB_KEEPALIVE", 5)),
+                            help="seconds an idle keep-alive connection stays open "
+                                 "(default %(default)s)")
         parser.add_argument("--no-collectstatic", action="store_true",
                             help="skip collecting static files before starting")
 
@@ -27,12 +71,17 @@ class Command(BaseCommand):
 
         from kokemus.wsgi import application
 
+        warm_up()
+
         class App(BaseApplication):
             def load_config(self):
                 self.cfg.set("bind", opts["bind"])
                 self.cfg.set("workers", opts["workers"])
+                self.cfg.set("worker_class", "gthread")
                 self.cfg.set("threads", opts["threads"])
                 self.cfg.set("timeout", opts["timeout"])
+                self.cfg.set("keepalive", opts["keep_alive"])
+                self.cfg.set("preload_app", True)
                 self.cfg.set("accesslog", os.environ.get("ACCESS_LOG") or None)
                 self.cfg.set("graceful_timeout", 20)
 
