@@ -19,6 +19,7 @@ PRODUCT_COMMANDS = [
     ("invitations", "send due survey invitations (also done by the worker)"),
     ("cases", "follow-up reminders and contact-detail purge"),
     ("rollups", "rebuild or verify the rollup tables"),
+    ("partitions", "monthly partitions of responses (PostgreSQL): ensure, list, drop"),
     ("reports", "send due scheduled reports (also done by the worker)"),
     ("comments", "re-analyse comments after theme changes"),
     ("backup", "consistent online snapshot of the database"),

@@ -131,6 +131,9 @@ DATABASE_ROUTERS = ["kokemus.dbrouting.ReplicaRouter"]
 KOKEMUS_REPLICA_MAX_LAG = envint("KOKEMUS_REPLICA_MAX_LAG", 30)
 KOKEMUS_REPLICA_NOTICE_LAG = envint("KOKEMUS_REPLICA_NOTICE_LAG", 2)
 KOKEMUS_REPLICA_LAG_CACHE_SECONDS = envint("KOKEMUS_REPLICA_LAG_CACHE_SECONDS", 5)
+# PostgreSQL: months of raw responses/answers kept (whole monthly partitions are dropped
+# by the worker; rollups stay). Empty or 0 = keep everything.
+KOKEMUS_RAW_RETENTION_MONTHS = envint("KOKEMUS_RAW_RETENTION_MONTHS", 0) or None
 
 # --- Cache ----------------------------------------------------------------------------
 # Shared by every worker process (rate limits, sessions of the API): the database by

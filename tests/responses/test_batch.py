@@ -4,7 +4,7 @@ import pytest
 
 from kokemus.analytics import rollups
 from kokemus.responses.actions import do_submit_batch, do_submit_response
-from kokemus.responses.models import Answer, Response
+from kokemus.responses.models import Answer, IdempotencyKey, Response
 from kokemus.responses.signals import response_submitted
 from kokemus.surveys.questions import stored_answer_is_valid
 from tests.surveys.helpers import make_survey
@@ -81,16 +81,16 @@ def test_race_falls_back_to_one_by_one(tree, version, monkeypatch):
     """A concurrent writer stores key "r1" after our lookup: the unique constraint stops
     the bulk insert and the batch falls back to one-by-one, reporting a duplicate."""
     do_submit_response(**item(tree, version, {"nps": 1}, key="r1"))
-    real_filter = Response.objects.filter
+    real_filter = IdempotencyKey.objects.filter
     hidden = {"done": False}
 
     def filter_(*args, **kwargs):
-        if "idempotency_key__in" in kwargs and not hidden["done"]:
+        if "key__in" in kwargs and not hidden["done"]:
             hidden["done"] = True
-            return Response.objects.none()  # the other writer had not committed yet
+            return IdempotencyKey.objects.none()  # the other writer had not committed yet
         return real_filter(*args, **kwargs)
 
-    monkeypatch.setattr(Response.objects, "filter", filter_)
+    monkeypatch.setattr(IdempotencyKey.objects, "filter", filter_)
     results = do_submit_batch([item(tree, version, {"nps": 9}, key="r1"),
                                item(tree, version, {"nps": 8}, key="r2")])
     assert [r.status for r in results] == ["duplicate", "created"]

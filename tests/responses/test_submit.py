@@ -4,12 +4,13 @@ from datetime import datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
+from kokemus.accounts.models import Organisation
 from kokemus.responses import actions as response_actions
 from kokemus.responses.actions import do_submit_response
-from kokemus.responses.models import Answer, Response
+from kokemus.responses.models import Answer, IdempotencyKey, Response
 from kokemus.responses.signals import response_submitted
 from kokemus.surveys.questions import stored_answer_is_valid
 from tests.surveys.helpers import make_point, make_survey, make_touchpoint
@@ -180,34 +181,41 @@ def test_idempotency_same_key_one_row(tree, version):
 def test_idempotency_race_returns_existing(tree, version, monkeypatch):
     """A concurrent retry that passes the first lookup hits the unique constraint."""
     first, _ = submit(tree, version, {"nps": 5}, idempotency_key="race")
-    real = Response.objects.filter
+    real = IdempotencyKey.objects.filter
     calls = {"n": 0}
-
-    class Miss:
-        def order_by(self, *fields):
-            return self
-
-        def first(self):
-            return None
 
     def filter_(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] == 1:
-            return Miss()  # the other request has not committed yet when we look
+            # the other request has not committed yet when we look
+            return IdempotencyKey.objects.none()
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(response_actions.Response.objects, "filter", filter_)
+    monkeypatch.setattr(response_actions.IdempotencyKey.objects, "filter", filter_)
     again, created = submit(tree, version, {"nps": 5}, idempotency_key="race")
     assert not created and again.pk == first.pk
     assert Response.objects.count() == 1
 
 
-def test_unique_constraint_per_organisation(tree, version):
-    submit(tree, version, {"nps": 5}, idempotency_key="k")
-    with pytest.raises(IntegrityError):
-        Response.objects.create(organisation=tree.org, unit=tree.kamppi,
-                                survey_version=version, channel="api", language="fi",
-                                submitted_at=timezone.now(), idempotency_key="k")
+def test_unique_constraint_per_organisation(tree, version, outsider):
+    response, _ = submit(tree, version, {"nps": 5}, idempotency_key="k")
+    key = IdempotencyKey.objects.get(organisation=tree.org, key="k")
+    assert (key.response_id, key.submitted_at) == (response.pk, response.submitted_at)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        IdempotencyKey.objects.create(organisation=tree.org, key="k", response=response,
+                                      submitted_at=response.submitted_at)
+    # The same key in another organisation is another key.
+    other = Organisation.objects.exclude(pk=tree.org.pk).get()
+    IdempotencyKey.objects.create(organisation=other, key="k", response=response,
+                                  submitted_at=response.submitted_at)
+
+
+def test_answers_carry_the_response_time(tree, version):
+    when = timezone.now() - timedelta(days=40)
+    response, _ = submit(tree, version, {"nps": 5, "improve": "Hyvä", "csat": 4},
+                         submitted_at=when)
+    assert response.answers.count() >= 2
+    assert set(response.answers.values_list("submitted_at", flat=True)) == {when}
 
 
 def test_signal_sent_on_commit(tree, version, django_capture_on_commit_callbacks):

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
@@ -74,13 +75,17 @@ def bump_for_response(response, answers: Iterable, unit_zone: str, sign: int = 1
     upsert_counts(Counter(keys_for(response, answers, unit_zone)), sign=sign)
 
 
-def count_from_raw(organisation_id: int | None = None) -> Counter:
-    """Recount every rollup key from the raw responses and answers (streaming)."""
+def count_from_raw_python(organisation_id: int | None = None, since=None) -> Counter:
+    """Reference recount in Python through :func:`keys_for` (slow: for tests and small
+    databases; :func:`count_from_raw` is the SQL equivalent)."""
     from kokemus.responses.models import Answer, Response
 
+    raw_from, first_day = horizon(since)
     responses = Response.objects.select_related("unit").order_by("pk")
     if organisation_id is not None:
         responses = responses.filter(organisation_id=organisation_id)
+    if raw_from is not None:
+        responses = responses.filter(submitted_at__gte=raw_from)
     counts: Counter = Counter()
     batch: list = []
 
@@ -90,7 +95,9 @@ def count_from_raw(organisation_id: int | None = None) -> Counter:
                 "response_id", "question_key", "question_type", "value", "choice"):
             by_response.setdefault(answer.response_id, []).append(answer)
         for r in batch:
-            counts.update(keys_for(r, by_response.get(r.pk, []), r.unit.time_zone))
+            for key in keys_for(r, by_response.get(r.pk, []), r.unit.time_zone):
+                if first_day is None or key[7] >= first_day:
+                    counts[key] += 1
         batch.clear()
 
     for response in responses.iterator(chunk_size=2000):
@@ -102,10 +109,182 @@ def count_from_raw(organisation_id: int | None = None) -> Counter:
     return counts
 
 
-def stored_counts(organisation_id: int | None = None) -> Counter:
+# --- The recount in SQL ----------------------------------------------------------------------
+#
+# One GROUP BY over responses (the response key) and one over answers joined to their
+# response, producing exactly the keys of ``keys_for``: the local day of ``submitted_at`` in
+# the unit's time zone, touchpoint NULL -> NO_TOUCHPOINT, value NULL -> NO_VALUE, and for
+# free-text answers value NO_VALUE and choice "" (the text never enters a rollup).
+# PostgreSQL converts with ``AT TIME ZONE``; SQLite (no zone support) gets, per time zone in
+# use, the UTC offsets between its transitions as a CASE over the stored UTC text.
+
+
+def horizon(since) -> tuple[datetime | None, date | None]:
+    """``since`` (the raw-data horizon: a datetime from which raw rows are complete, or the
+    first complete local date) → (first raw ``submitted_at`` to read, first rollup day to
+    compare). Days before the second may have lost raw rows; they are left alone."""
+    if since is None:
+        return None, None
+    if isinstance(since, datetime):
+        utc = since.astimezone(UTC)
+        midnight = datetime.combine(utc.date(), dtime.min, UTC)
+        first_day = utc.date() + timedelta(days=1 if utc == midnight else 2)
+        return utc, first_day
+    # a date: rows from its UTC midnight minus the largest UTC offset (14 h) can reach it
+    start = datetime.combine(since, dtime.min, UTC) - timedelta(days=1)
+    return start, since
+
+
+def _sqlite_local_day(zones: list[str], start: datetime, end: datetime,
+                      params: list) -> str:
+    """SQL for the local date of ``r.submitted_at`` (UTC text) in ``u.time_zone``."""
+    outer = []
+    for name in zones:
+        spans = _offset_spans(name, start, end)
+        params.append(name)
+        inner = []
+        for bound, minutes in spans[:-1]:
+            inner.append(f"WHEN r.submitted_at < %s THEN '{minutes:+d} minutes'")
+            params.append(bound.strftime("%Y-%m-%d %H:%M:%S"))
+        last = f"'{spans[-1][1]:+d} minutes'"
+        expr = f"CASE {' '.join(inner)} ELSE {last} END" if inner else last
+        outer.append(f"WHEN %s THEN {expr}")
+    modifier = f"CASE u.time_zone {' '.join(outer)} END" if outer else "'+0 minutes'"
+    # whole seconds: SQLite rounds fractions to milliseconds (23:59:59.9999 → next day)
+    return f"date(substr(r.submitted_at, 1, 19), {modifier})"
+
+
+def _offset_spans(name: str, start: datetime, end: datetime) -> list[tuple[datetime, int]]:
+    """[(until, offset minutes), …] covering [start, end]: the offset applies before
+    ``until``; the last span's ``until`` is ``end``. Transitions are found hour by hour and
+    refined to the second."""
+    zone = ZoneInfo(name)
+
+    def offset(moment: datetime) -> int:
+        return int(moment.astimezone(zone).utcoffset().total_seconds() // 60)
+
+    spans: list[tuple[datetime, int]] = []
+    t = start.replace(minute=0, second=0, microsecond=0)
+    current = offset(t)
+    step = timedelta(hours=1)
+    while t < end:
+        nxt = t + step
+        if offset(nxt) != current:
+            lo, hi = t, nxt  # offset(lo) == current, offset(hi) differs
+            while hi - lo > timedelta(seconds=1):
+                mid = lo + (hi - lo) / 2
+                mid = mid.replace(microsecond=0)
+                if mid <= lo:
+                    break
+                if offset(mid) == current:
+                    lo = mid
+                else:
+                    hi = mid
+            spans.append((hi, current))
+            current = offset(hi)
+        t = nxt
+    spans.append((end, current))
+    return spans
+
+
+def _raw_select(organisation_id: int | None, since) -> tuple[str, list]:
+    """SELECT of every rollup key and its count from the raw tables (+ parameters)."""
+    from kokemus.accounts.models import Unit
+    from kokemus.responses.models import Answer, Response
+
+    rt, at, ut = Response._meta.db_table, Answer._meta.db_table, Unit._meta.db_table
+    raw_from, first_day = horizon(since)
+    where, wparams = ["1 = 1"], []
+    if organisation_id is not None:
+        where.append("r.organisation_id = %s")
+        wparams.append(organisation_id)
+    if raw_from is not None:
+        where.append("r.submitted_at >= %s")
+        wparams.append(raw_from)
+    day_params: list = []
+    if connection.vendor == "postgresql":
+        day = "(r.submitted_at AT TIME ZONE u.time_zone)::date"
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT MIN(r.submitted_at), MAX(r.submitted_at) FROM {rt} r "
+                f"WHERE {' AND '.join(where)}", wparams)
+            lo, hi = cursor.fetchone()
+            cursor.execute(f"SELECT DISTINCT time_zone FROM {ut}")
+            zones = sorted(z for (z,) in cursor.fetchall())
+        lo = _parse_utc(lo) - timedelta(days=2) if lo else datetime(2000, 1, 1, tzinfo=UTC)
+        hi = _parse_utc(hi) + timedelta(days=2) if hi else lo + timedelta(days=4)
+        day = _sqlite_local_day(zones, lo, hi, day_params)
+    having = ""
+    having_params: list = []
+    if first_day is not None:
+        having = f" HAVING {day} >= %s"
+        having_params = [*day_params, first_day]
+    base = ("r.organisation_id, r.unit_id, COALESCE(r.touchpoint_id, 0), r.channel, "
+            "r.language")
+    free = "a.question_type = 'free_text'"
+    sql = (
+        f"SELECT r.organisation_id AS organisation_id, r.unit_id AS unit_id, "
+        f"COALESCE(r.touchpoint_id, 0) AS touchpoint_id, r.channel AS channel, "
+        f"r.language AS language, %s AS question_key, %s AS question_type, {day} AS day, "
+        f"{NO_VALUE} AS value, '' AS choice, COUNT(*) AS n "
+        f"FROM {rt} r JOIN {ut} u ON u.id = r.unit_id WHERE {' AND '.join(where)} "
+        f"GROUP BY {base}, {day}{having} "
+        f"UNION ALL "
+        f"SELECT {base}, a.question_key, a.question_type, {day}, "
+        f"CASE WHEN {free} THEN {NO_VALUE} ELSE COALESCE(a.value, {NO_VALUE}) END, "
+        f"CASE WHEN {free} THEN '' ELSE COALESCE(a.choice, '') END, COUNT(*) "
+        f"FROM {at} a JOIN {rt} r ON r.id = a.response_id JOIN {ut} u ON u.id = r.unit_id "
+        f"WHERE {' AND '.join(where)} "
+        f"GROUP BY {base}, a.question_key, a.question_type, {day}, "
+        f"CASE WHEN {free} THEN {NO_VALUE} ELSE COALESCE(a.value, {NO_VALUE}) END, "
+        f"CASE WHEN {free} THEN '' ELSE COALESCE(a.choice, '') END{having}")
+    params = ([RESPONSE_KEY, RESPONSE_KEY, *day_params, *wparams, *day_params,
+               *having_params, *day_params, *wparams, *day_params, *having_params])
+    return sql, params
+
+
+def _parse_utc(value) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
+
+
+def _key(row) -> Key:
+    day = row[7]
+    if isinstance(day, str):
+        day = date.fromisoformat(day)
+    return (*row[:7], day, *row[8:10])
+
+
+def _tune(cursor) -> None:
+    """Room for the big GROUP BY / hash joins of a recount (this transaction only)."""
+    if connection.vendor == "postgresql":
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+
+
+def count_from_raw(organisation_id: int | None = None, since=None) -> Counter:
+    """Recount every rollup key from the raw responses and answers (one SQL GROUP BY).
+
+    ``since``: the raw-data horizon (see :func:`horizon`); keys of earlier days are left
+    out because their raw rows may be gone."""
+    sql, params = _raw_select(organisation_id, since)
+    counts: Counter = Counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        _tune(cursor)
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            counts[_key(row)] += row[10]
+    return counts
+
+
+def stored_counts(organisation_id: int | None = None, since=None) -> Counter:
     rows = DailyCount.objects.all()
     if organisation_id is not None:
         rows = rows.filter(organisation_id=organisation_id)
+    first_day = horizon(since)[1]
+    if first_day is not None:
+        rows = rows.filter(day__gte=first_day)
     counts: Counter = Counter()
     for row in rows.values_list(*KEY_FIELDS, "count").iterator(chunk_size=5000):
         if row[-1]:
@@ -114,26 +293,74 @@ def stored_counts(organisation_id: int | None = None) -> Counter:
 
 
 @transaction.atomic
-def rebuild(organisation_id: int | None = None) -> int:
-    """Replace the rollups by a recount of the raw answers; returns the number of keys."""
+def rebuild(organisation_id: int | None = None, since=None) -> int:
+    """Replace the rollups by a recount of the raw answers (INSERT … SELECT … GROUP BY);
+    returns the number of keys. With ``since`` (the raw-data horizon) the rollups of days
+    before it are kept as they are."""
     rows = DailyCount.objects.all()
     if organisation_id is not None:
         rows = rows.filter(organisation_id=organisation_id)
-    rows.delete()
-    counts = count_from_raw(organisation_id)
-    DailyCount.objects.bulk_create(
-        [DailyCount(**dict(zip(KEY_FIELDS, key, strict=True)), count=n)
-         for key, n in counts.items()], batch_size=5000)
-    return len(counts)
+    first_day = horizon(since)[1]
+    if first_day is not None:
+        rows = rows.filter(day__gte=first_day)
+    rows._raw_delete(rows.db)  # no cascades or signals point at rollups
+    sql, params = _raw_select(organisation_id, since)
+    table = DailyCount._meta.db_table
+    with connection.cursor() as cursor:
+        _tune(cursor)
+        cursor.execute(f"INSERT INTO {table} ({', '.join(_COLUMNS)}) {sql}", params)
+        return cursor.rowcount
 
 
-def verify(organisation_id: int | None = None) -> list[tuple[Key, int, int]]:
-    """Keys whose stored count differs from the recount: (key, stored, recounted)."""
-    raw = count_from_raw(organisation_id)
-    stored = stored_counts(organisation_id)
-    return [(key, stored.get(key, 0), raw.get(key, 0))
-            for key in sorted(set(raw) | set(stored), key=repr)
-            if stored.get(key, 0) != raw.get(key, 0)]
+_CMP = ["organisation_id", "unit_id", "touchpoint_id", "channel", "language",
+        "question_key", "question_type", "day", "value", "choice"]
+
+
+def verify(organisation_id: int | None = None, since=None) -> list[tuple[Key, int, int]]:
+    """Keys whose stored count differs from the recount: (key, stored, recounted).
+
+    The recount goes into a temporary table and is compared with the rollups in SQL, so
+    only the differences reach Python. ``since``: the raw-data horizon (days before it are
+    not checked; their raw rows may have been dropped)."""
+    sql, params = _raw_select(organisation_id, since)
+    table = DailyCount._meta.db_table
+    stored_where, stored_params = ["count <> 0"], []
+    if organisation_id is not None:
+        stored_where.append("organisation_id = %s")
+        stored_params.append(organisation_id)
+    first_day = horizon(since)[1]
+    if first_day is not None:
+        stored_where.append("day >= %s")
+        stored_params.append(first_day)
+    same = " AND ".join(f"s.{c} = x.{c}" for c in _CMP)
+    with transaction.atomic(), connection.cursor() as cursor:
+        _tune(cursor)
+        cursor.execute("DROP TABLE IF EXISTS kokemus_rollup_recount")
+        # Declared column types: SQLite uses an index only between columns of the same
+        # affinity (CREATE TABLE … AS SELECT would leave these without one).
+        cursor.execute(
+            "CREATE TEMP TABLE kokemus_rollup_recount (organisation_id bigint, unit_id bigint, "
+            "touchpoint_id bigint, channel varchar(16), language varchar(8), "
+            "question_key varchar(64), question_type varchar(32), day date, value integer, "
+            "choice varchar(64), n bigint)")
+        cursor.execute(f"INSERT INTO kokemus_rollup_recount {sql}", params)
+        # Joins by index on both sides (SQLite has no hash joins): the rollups' unique key
+        # has one row per key, the recount gets an index of its own.
+        cursor.execute(f"CREATE INDEX kokemus_rollup_recount_key ON kokemus_rollup_recount "
+                       f"({', '.join(_CONFLICT)})")
+        cursor.execute(
+            f"SELECT {', '.join('x.' + c for c in _CMP)}, COALESCE(s.count, 0), x.n "
+            f"FROM kokemus_rollup_recount x LEFT JOIN {table} s ON {same} "
+            f"WHERE s.count IS NULL OR s.count <> x.n "
+            f"UNION ALL "
+            f"SELECT {', '.join('s.' + c for c in _CMP)}, s.count, 0 "
+            f"FROM {table} s WHERE {' AND '.join('s.' + w for w in stored_where)} "
+            f"AND NOT EXISTS (SELECT 1 FROM kokemus_rollup_recount x WHERE {same})",
+            stored_params)
+        rows = cursor.fetchall()
+        cursor.execute("DROP TABLE kokemus_rollup_recount")
+    out = [(_key(row), int(row[10]), int(row[11])) for row in rows]
+    return sorted(out, key=lambda m: repr(m[0]))
 
 
 def on_response_deleted(response, answers: Iterable | None = None) -> None:

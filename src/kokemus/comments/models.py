@@ -27,8 +27,9 @@ class CommentAnalysis(models.Model):
     """Language, sentiment and themes of one free-text answer (computed in the background)."""
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    # No database FK: answers are partitioned on PostgreSQL (see responses.models).
     answer = models.OneToOneField("responses.Answer", on_delete=models.CASCADE,
-                                  related_name="analysis")
+                                  related_name="analysis", db_constraint=False)
     language = models.CharField(max_length=8)
     sentiment = models.CharField(max_length=10)  # positive / neutral / negative / pending
     score = models.FloatField()
@@ -48,7 +49,7 @@ class StaffMention(models.Model):
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     answer = models.ForeignKey("responses.Answer", on_delete=models.CASCADE,
-                               related_name="staff_mentions")
+                               related_name="staff_mentions", db_constraint=False)
     membership = models.ForeignKey(Membership, on_delete=models.CASCADE,
                                    related_name="mentions")
     created_at = models.DateTimeField(default=timezone.now)

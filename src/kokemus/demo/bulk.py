@@ -10,7 +10,11 @@ validated response per call) is for. Rows arrive as NumPy column arrays and are 
 
 Rollups (:class:`kokemus.analytics.models.DailyCount`) are aggregated in the same run with
 the semantics of :func:`kokemus.analytics.rollups.keys_for`, from integer-coded keys
-(``np.unique`` per batch), and added with an upsert at the end, so ``rollups verify`` passes.
+(``np.unique`` per batch), and added at the end (PostgreSQL: binary COPY, merged with any
+existing keys in SQL; SQLite: one upsert), so ``rollups verify`` passes.
+For large loads :func:`indexes_deferred` drops the secondary indexes and rebuilds them after;
+``BulkWriter.prepare_batch`` (no database access) can run in a worker thread while
+``send_batch`` writes the previous batch.
 Generated responses bypass the ``response_submitted`` signal on purpose (no follow-up cases or
 notifications for synthetic data).
 """
@@ -18,7 +22,9 @@ notifications for synthetic data).
 from __future__ import annotations
 
 import json
+import time
 from collections import Counter
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 import numpy as np
@@ -37,7 +43,7 @@ RESPONSE_COLUMNS = ["id", "organisation_id", "unit_id", "touchpoint_id", "survey
                     "idempotency_key", "consent_contact", "contact", "consent_wording",
                     "respondent_token"]
 ANSWER_COLUMNS = ["organisation_id", "response_id", "question_key", "question_type", "value",
-                  "choice", "text"]
+                  "choice", "text", "submitted_at"]  # submitted_at: the response's
 ROLLUP_COLUMNS = ["organisation_id", "unit_id", "touchpoint_id", "channel", "language",
                   "question_key", "question_type", "day", "value", "choice", "count"]
 
@@ -94,7 +100,9 @@ def encode_binary(fields: list) -> bytes:
     return matrix[mask].tobytes()
 
 
-def _copy(table: str, columns: list[str], chunks) -> None:
+def _copy(table: str, columns: list[str], chunks) -> float:
+    """COPY the chunks into the table; returns the seconds it took."""
+    start = time.perf_counter()
     sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
     with connection.cursor() as cursor:
         raw = cursor.cursor if hasattr(cursor, "cursor") else cursor
@@ -103,6 +111,7 @@ def _copy(table: str, columns: list[str], chunks) -> None:
             for chunk in chunks:
                 copy.write(chunk)
             copy.write(_COPY_TRAILER)
+    return time.perf_counter() - start
 
 
 # --- Writer --------------------------------------------------------------------------------
@@ -133,11 +142,21 @@ class BulkWriter:
         self._cp_tp = np.array([cp["touchpoint_id"] or 0 for cp in cps], dtype=np.int64)
         self._cp_version = np.array([cp["survey_version_id"] for cp in cps], dtype=np.int64)
         self._cp_id = np.array([cp["collection_point_id"] for cp in cps], dtype=np.int64)
-        self._radix = [len(cps), len(languages), len(days), len(questions), 12, len(choices)]
+        # Rollup keys are per (organisation, unit, touchpoint, channel): collection points
+        # sharing those (two surveys at one place) share their keys.
+        groups = sorted({(int(o), int(u), int(t), int(c)) for o, u, t, c in zip(
+            self._cp_org, self._cp_unit, self._cp_tp, cp_channel, strict=True)})
+        index = {g: i for i, g in enumerate(groups)}
+        self._cp_group = np.array([index[(int(o), int(u), int(t), int(c))] for o, u, t, c in zip(
+            self._cp_org, self._cp_unit, self._cp_tp, cp_channel, strict=True)], dtype=np.int64)
+        garr = np.array(groups, dtype=np.int64).reshape(len(groups), 4)
+        self._g_org, self._g_unit, self._g_tp, self._g_channel = garr.T
+        self._radix = [len(groups), len(languages), len(days), len(questions), 12, len(choices)]
         self._keys: list[np.ndarray] = []
         self._counts: list[np.ndarray] = []
         self.responses = 0
         self.answers = 0
+        self.timing = {"encode_s": 0.0, "copy_s": 0.0, "rollup_s": 0.0}
 
     # ids -------------------------------------------------------------------------------
     def reserve_response_ids(self, n: int) -> int:
@@ -157,7 +176,7 @@ class BulkWriter:
     # rollups ---------------------------------------------------------------------------
     def _rollup(self, cp: np.ndarray, lang: np.ndarray, day: np.ndarray, q: np.ndarray,
                 value: np.ndarray, choice: np.ndarray) -> None:
-        key = cp.astype(np.int64)
+        key = self._cp_group[cp]
         for radix, part in zip(self._radix[1:], (lang, day, q, value + 1, choice),
                                strict=True):
             key = key * radix + part
@@ -192,26 +211,31 @@ class BulkWriter:
                                            q.tolist(), value1.tolist(), choice.tolist(),
                                            counts.tolist(), strict=True):
             qkey, qtype = self.questions[qi]
-            out[(int(self._cp_org[c]), int(self._cp_unit[c]), int(self._cp_tp[c]),
-                 self.channels[self._cp_channel[c]], self.languages[lg], qkey, qtype,
+            out[(int(self._g_org[c]), int(self._g_unit[c]), int(self._g_tp[c]),
+                 self.channels[self._g_channel[c]], self.languages[lg], qkey, qtype,
                  self.days[d], v1 - 1, self.choices[ch])] += n
         return out
 
     # batches ---------------------------------------------------------------------------
     def write_batch(self, r: dict, a: dict) -> None:
-        """Write one batch.
+        """Write one batch (:meth:`prepare_batch`, then :meth:`send_batch`).
 
         ``r`` (per response): id, cp, lang, day, submitted_us, received_us (Unix µs, UTC),
         consent (bool), contact (list of str, "" mostly), consent_wording (list of JSON str).
         ``a`` (per answer): resp (index into the batch), q, value (NO_VALUE = none),
         choice (code), text (dict {answer index: str}).
         """
+        self.send_batch(self.prepare_batch(r, a))
+
+    def prepare_batch(self, r: dict, a: dict) -> tuple:
+        """Encode one batch and add its rollup counts, without touching the database (so it
+        can run in a worker thread while the previous batch is being sent)."""
         n = len(r["id"])
         cp = r["cp"]
-        if self.postgres:
-            self._copy_batch(r, a)
-        else:
-            self._sqlite_batch(r, a)
+        start = time.perf_counter()
+        payload = self._copy_batch(r, a) if self.postgres else self._sqlite_batch(r, a)
+        written = time.perf_counter()
+        self.timing["encode_s"] += written - start
         zeros = np.zeros(n, dtype=np.int64)
         self._rollup(cp, r["lang"], r["day"], zeros, zeros + NO_VALUE, zeros)
         resp = a["resp"]
@@ -220,8 +244,22 @@ class BulkWriter:
                      a["choice"])
         self.responses += n
         self.answers += len(resp)
+        self.timing["rollup_s"] += time.perf_counter() - written
+        return payload
 
-    def _copy_batch(self, r: dict, a: dict) -> None:
+    def send_batch(self, payload: tuple) -> None:
+        """Write a prepared batch (COPY on PostgreSQL, executemany on SQLite)."""
+        start = time.perf_counter()
+        (rsql, rows), (asql, arows) = payload
+        if self.postgres:
+            _copy(Response._meta.db_table, RESPONSE_COLUMNS, rows)
+            _copy(Answer._meta.db_table, ANSWER_COLUMNS, arows)
+        else:
+            _sqlite_executemany(rsql, rows)
+            _sqlite_executemany(asql, arows)
+        self.timing["copy_s"] += time.perf_counter() - start
+
+    def _copy_batch(self, r: dict, a: dict) -> tuple:
         cp = r["cp"]
         n = len(cp)
         tp = self._cp_tp[cp]
@@ -242,9 +280,10 @@ class BulkWriter:
             _text(r["consent_wording"], jsonb=True),
             _categorical(np.zeros(n, dtype=np.int64), [b""]),
         ]
-        _copy(Response._meta.db_table, RESPONSE_COLUMNS, [encode_binary(resp_fields)])
+        resp_chunks = [encode_binary(resp_fields)]
         resp = a["resp"]
         ids = r["id"][resp]
+        answer_submitted = r["submitted_us"][resp] - PG_EPOCH_US
         org = self._cp_org[cp][resp]
         qkeys = [k.encode() for k, _t in self.questions]
         qtypes = [t.encode() for _k, t in self.questions]
@@ -267,11 +306,12 @@ class BulkWriter:
                 _categorical(a["choice"][sel], choices),
                 _text(texts) if texts is not None else _categorical(
                     np.zeros(len(sel), dtype=np.int64), [b""]),
+                _fixed(answer_submitted[sel], "i8"),
             ]
             chunks.append(encode_binary(fields))
-        _copy(Answer._meta.db_table, ANSWER_COLUMNS, chunks)
+        return (None, resp_chunks), (None, chunks)
 
-    def _sqlite_batch(self, r: dict, a: dict) -> None:
+    def _sqlite_batch(self, r: dict, a: dict) -> tuple:
         cp = r["cp"]
         tp = self._cp_tp[cp]
         submitted = _sqlite_datetimes(r["submitted_us"])
@@ -284,70 +324,113 @@ class BulkWriter:
             [""] * len(cp), r["consent"].tolist(), r["contact"], r["consent_wording"],
             [""] * len(cp), strict=True))
         resp = a["resp"]
-        texts = a["text"]
-        values = a["value"].tolist()
-        qs = a["q"].tolist()
-        chs = a["choice"].tolist()
-        ids = r["id"][resp].tolist()
-        orgs = self._cp_org[cp][resp].tolist()
-        arows = [(orgs[i], ids[i], self.questions[qs[i]][0], self.questions[qs[i]][1],
-                  None if values[i] == NO_VALUE else values[i], self.choices[chs[i]],
-                  texts.get(i, "")) for i in range(len(resp))]
+        # columns as object arrays picked by code, zipped once (no Python work per field)
+        qkeys = np.array([k for k, _t in self.questions], dtype=object)
+        qtypes = np.array([t for _k, t in self.questions], dtype=object)
+        values = a["value"].astype(object)
+        values[a["value"] == NO_VALUE] = None
+        text = np.full(len(resp), "", dtype=object)
+        if a["text"]:
+            text[np.fromiter(a["text"].keys(), dtype=np.int64, count=len(a["text"]))] = \
+                list(a["text"].values())
+        arows = zip(self._cp_org[cp][resp].tolist(), r["id"][resp].tolist(),
+                    qkeys[a["q"]].tolist(), qtypes[a["q"]].tolist(), values.tolist(),
+                    np.array(self.choices, dtype=object)[a["choice"]].tolist(), text.tolist(),
+                    np.array(submitted, dtype=object)[resp].tolist(), strict=True)
         rt, at = Response._meta.db_table, Answer._meta.db_table
-        _sqlite_executemany(f"INSERT INTO {rt} ({', '.join(RESPONSE_COLUMNS)}) VALUES "
-                            f"({', '.join(['?'] * len(RESPONSE_COLUMNS))})", rows)
-        _sqlite_executemany(f"INSERT INTO {at} ({', '.join(ANSWER_COLUMNS)}) VALUES "
-                            f"({', '.join(['?'] * len(ANSWER_COLUMNS))})", arows)
+        return ((f"INSERT INTO {rt} ({', '.join(RESPONSE_COLUMNS)}) VALUES "
+                 f"({', '.join(['?'] * len(RESPONSE_COLUMNS))})", rows),
+                (f"INSERT INTO {at} ({', '.join(ANSWER_COLUMNS)}) VALUES "
+                 f"({', '.join(['?'] * len(ANSWER_COLUMNS))})", list(arows)))
 
     # finishing -------------------------------------------------------------------------
+    def rollup_arrays(self) -> dict[str, np.ndarray] | None:
+        """The collected rollup keys decoded into code arrays (no Python loop per key)."""
+        if not self._keys:
+            return None
+        self._compact()
+        rest, counts = self._keys[0], self._counts[0]
+        parts = []
+        for radix in reversed(self._radix[1:]):
+            parts.append(rest % radix)
+            rest = rest // radix
+        choice, value1, q, day, lang = parts
+        return {"group": rest, "lang": lang, "day": day, "q": q, "value": value1 - 1,
+                "choice": choice, "count": counts}
+
     def write_rollups(self) -> int:
-        counts = self.rollup_counts()
-        if not counts:
+        """Add the collected counts to the rollups: one upsert on SQLite; on PostgreSQL a
+        binary COPY straight into the table when none of the keys' organisations has rollups
+        in the days concerned (a fresh load), else COPY into a temporary table and upsert."""
+        k = self.rollup_arrays()
+        if k is None:
             return 0
+        n = len(k["count"])
+        table = DailyCount._meta.db_table
+        conflict = [c for c in ROLLUP_COLUMNS if c not in ("question_type", "count")]
+        cp = k["group"]
         if not self.postgres:
-            table = DailyCount._meta.db_table
-            conflict = [c for c in ROLLUP_COLUMNS if c not in ("question_type", "count")]
+            qkeys = np.array([q for q, _t in self.questions], dtype=object)
+            qtypes = np.array([t for _q, t in self.questions], dtype=object)
+            days = np.array([d.isoformat() for d in self.days], dtype=object)
+            channels = np.array(self.channels, dtype=object)
+            languages = np.array(self.languages, dtype=object)
+            choices = np.array(self.choices, dtype=object)
+            rows = zip(self._g_org[cp].tolist(), self._g_unit[cp].tolist(),
+                       self._g_tp[cp].tolist(), channels[self._g_channel[cp]].tolist(),
+                       languages[k["lang"]].tolist(), qkeys[k["q"]].tolist(),
+                       qtypes[k["q"]].tolist(), days[k["day"]].tolist(), k["value"].tolist(),
+                       choices[k["choice"]].tolist(), k["count"].tolist(), strict=True)
             _sqlite_executemany(
                 f"INSERT INTO {table} ({', '.join(ROLLUP_COLUMNS)}) VALUES "
                 f"({', '.join(['?'] * len(ROLLUP_COLUMNS))}) "
                 f"ON CONFLICT ({', '.join(conflict)}) "
-                f"DO UPDATE SET count = {table}.count + excluded.count",
-                [(*k[:7], k[7].isoformat(), *k[8:], n) for k, n in counts.items()])
-            return len(counts)
-        table = DailyCount._meta.db_table
-        keys = list(counts)
-        cols = list(zip(*keys, strict=True))
-        n = len(keys)
-
-        def cat(values):
-            uniq = sorted(set(values))
-            index = {v: i for i, v in enumerate(uniq)}
-            return _categorical(np.array([index[v] for v in values], dtype=np.int64),
-                                [u.encode() for u in uniq])
-
+                f"DO UPDATE SET count = {table}.count + excluded.count", rows)
+            return n
+        day_numbers = np.array([d.toordinal() - PG_EPOCH_DAY for d in self.days],
+                               dtype=np.int64)
         fields = [
-            _fixed(np.array(cols[0], dtype=np.int64), "i8"),
-            _fixed(np.array(cols[1], dtype=np.int64), "i8"),
-            _fixed(np.array(cols[2], dtype=np.int64), "i8"),
-            cat(cols[3]), cat(cols[4]), cat(cols[5]), cat(cols[6]),
-            _fixed(np.array([d.toordinal() - PG_EPOCH_DAY for d in cols[7]],
-                            dtype=np.int64), "i4"),
-            _fixed(np.array(cols[8], dtype=np.int64), "i4"),
-            cat(cols[9]),
-            _fixed(np.array([counts[k] for k in keys], dtype=np.int64), "i8"),
+            _fixed(self._g_org[cp], "i8"),
+            _fixed(self._g_unit[cp], "i8"),
+            _fixed(self._g_tp[cp], "i8"),
+            _categorical(self._g_channel[cp], [c.encode() for c in self.channels]),
+            _categorical(k["lang"], [lg.encode() for lg in self.languages]),
+            _categorical(k["q"], [q.encode() for q, _t in self.questions]),
+            _categorical(k["q"], [t.encode() for _q, t in self.questions]),
+            _fixed(day_numbers[k["day"]], "i4"),
+            _fixed(k["value"], "i4"),
+            _categorical(k["choice"], [c.encode() for c in self.choices]),
+            _fixed(k["count"], "i8"),
         ]
-        conflict = [c for c in ROLLUP_COLUMNS if c not in ("question_type", "count")]
+        chunks = [encode_binary([(m[i:i + 500_000], lens[i:i + 500_000]) for m, lens in fields])
+                  for i in range(0, n, 500_000)]
+        orgs = sorted(set(self._g_org[np.unique(cp)].tolist()))
+        used = np.unique(k["day"])
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE organisation_id = "
+                           f"ANY(%s) AND day BETWEEN %s AND %s)",
+                           [orgs, self.days[used[0]], self.days[used[-1]]])
+            overlap = cursor.fetchone()[0]
+        if not overlap:
+            _copy(table, ROLLUP_COLUMNS, chunks)
+            return n
+        # Keys that exist already (few: the rows of earlier loads in the same days) are
+        # merged into the new rows and deleted, then everything is a plain INSERT: no
+        # per-row ON CONFLICT probing, and it works while the unique index is deferred.
+        same = " AND ".join(f"d.{c} = t.{c}" for c in conflict)
         with connection.cursor() as cursor:
             cursor.execute(f"CREATE TEMP TABLE kokemus_bulk_rollup "
                            f"(LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP")
             cursor.execute("ALTER TABLE kokemus_bulk_rollup DROP COLUMN id")
-        _copy("kokemus_bulk_rollup", ROLLUP_COLUMNS, [encode_binary(fields)])
+        _copy("kokemus_bulk_rollup", ROLLUP_COLUMNS, chunks)
         with connection.cursor() as cursor:
+            cursor.execute("ANALYZE kokemus_bulk_rollup")
+            cursor.execute(f"UPDATE kokemus_bulk_rollup t SET count = t.count + d.count "
+                           f"FROM {table} d WHERE {same}")
+            cursor.execute(f"DELETE FROM {table} d USING kokemus_bulk_rollup t WHERE {same}")
             cursor.execute(
                 f"INSERT INTO {table} ({', '.join(ROLLUP_COLUMNS)}) "
-                f"SELECT {', '.join(ROLLUP_COLUMNS)} FROM kokemus_bulk_rollup "
-                f"ON CONFLICT ({', '.join(conflict)}) "
-                f"DO UPDATE SET count = {table}.count + excluded.count")
+                f"SELECT {', '.join(ROLLUP_COLUMNS)} FROM kokemus_bulk_rollup")
             cursor.execute("DROP TABLE kokemus_bulk_rollup")
         return n
 
@@ -397,11 +480,77 @@ def pg_fast_writes() -> None:
         return
     from django.db import DatabaseError, transaction
 
+    with connection.cursor() as cursor:
+        # Throw-away synthetic data: no need to wait for the WAL flush at commit; room to
+        # sort when indexes are rebuilt (both for this transaction only).
+        cursor.execute("SET LOCAL synchronous_commit = off")
+        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+        cursor.execute("SET LOCAL work_mem = '64MB'")
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL session_replication_role = replica")
     except DatabaseError:
         pass
+
+
+@contextmanager
+def indexes_deferred(tables: list[str], enabled: bool = True):
+    """For a large load inside one transaction: drop the tables' secondary indexes (neither
+    primary keys nor unique/constraint indexes) and build them again at the end, several
+    times faster than maintaining them row by row. The tables stay locked until the
+    transaction ends (a loading tool's trade-off). On a partitioned PostgreSQL table the
+    parent's indexes are dropped and rebuilt (with their partitions' indexes)."""
+    if not enabled:
+        yield []
+        return
+    with connection.cursor() as cursor:
+        if is_postgres():
+            cursor.execute(
+                "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) "
+                "FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+                "WHERE c.relname = ANY(%s) "
+                "AND c.relnamespace = current_schema()::regnamespace "
+                "AND NOT i.indisprimary AND NOT i.indisunique "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint k "
+                "                WHERE k.conindid = i.indexrelid) "
+                "AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid) "
+                "ORDER BY 1", [list(tables)])
+        else:
+            cursor.execute(
+                f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+                f"AND upper(sql) NOT LIKE 'CREATE UNIQUE%%' "
+                f"AND tbl_name IN ({', '.join(['%s'] * len(tables))}) ORDER BY name",
+                list(tables))
+        indexes = cursor.fetchall()
+        constraints = []
+        if is_postgres():
+            # unique constraints (not primary keys) of plain tables: dropped and added again
+            cursor.execute(
+                "SELECT c.relname, k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k "
+                "JOIN pg_class c ON c.oid = k.conrelid WHERE c.relname = ANY(%s) "
+                "AND c.relnamespace = current_schema()::regnamespace AND k.contype = 'u' "
+                "AND c.relkind = 'r' ORDER BY 1, 2", [list(tables)])
+            constraints = cursor.fetchall()
+            for table, name, _definition in constraints:
+                cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        for name, _definition in indexes:
+            cursor.execute(f'DROP INDEX "{name}"' if not is_postgres() else f"DROP INDEX {name}")
+    yield [name for name, _d in indexes] + [name for _t, name, _d in constraints]
+    with connection.cursor() as cursor:
+        for table, name, definition in constraints:
+            cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+        for _name, definition in indexes:
+            # a partitioned table's index is printed "ON ONLY" (without its partitions)
+            cursor.execute(definition.replace(" ON ONLY ", " ON ", 1))
+
+
+def analyze(tables: list[str]) -> None:
+    """Fresh planner statistics after a bulk load (PostgreSQL ANALYZE, SQLite optimize)."""
+    with connection.cursor() as cursor:
+        if is_postgres():
+            cursor.execute(f"ANALYZE {', '.join(tables)}")
+        else:
+            cursor.execute("PRAGMA optimize")
 
 
 def consent_wording(question: dict, language: str, version_id: int, pick) -> str:

@@ -48,8 +48,11 @@ class FollowUpCase(models.Model):
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    # No database FK: responses are partitioned on PostgreSQL (their unique key is
+    # (id, submitted_at)); Django applies SET_NULL, retention drops clear it first.
     response = models.OneToOneField("responses.Response", null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="followup_case")
+                                    on_delete=models.SET_NULL, related_name="followup_case",
+                                    db_constraint=False)
     reason = models.CharField(_("reason"), max_length=16, choices=CaseReason.choices)
     score = models.IntegerField(null=True, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=CaseStatus.choices,
@@ -118,7 +121,8 @@ class Praise(models.Model):
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
-    answer = models.ForeignKey("responses.Answer", on_delete=models.CASCADE, related_name="+")
+    answer = models.ForeignKey("responses.Answer", on_delete=models.CASCADE, related_name="+",
+                               db_constraint=False)  # answers are partitioned
     membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="praise")
     created_at = models.DateTimeField(default=timezone.now)
     notified_at = models.DateTimeField(null=True, blank=True)

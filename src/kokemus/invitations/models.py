@@ -120,7 +120,8 @@ class SurveyInvitation(models.Model):
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
     used_at = models.DateTimeField(null=True, blank=True)
     response = models.ForeignKey("responses.Response", null=True, blank=True,
-                                 on_delete=models.SET_NULL, related_name="+")
+                                 on_delete=models.SET_NULL, related_name="+",
+                                 db_constraint=False)  # responses are partitioned
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -21,7 +21,7 @@ from kokemus.analytics.rollups import keys_for, upsert_counts
 from kokemus.comments.ingest import after_answers_stored_many, prepare_free_text
 from kokemus.journeys.i18n import LANGUAGES, pick
 from kokemus.journeys.models import Touchpoint
-from kokemus.responses.models import Answer, Response, ResponseChannel
+from kokemus.responses.models import Answer, IdempotencyKey, Response, ResponseChannel
 from kokemus.responses.signals import response_submitted
 from kokemus.surveys.models import CollectionPoint, SurveyVersion
 from kokemus.surveys.questions import clean_answers
@@ -130,6 +130,14 @@ def _new_response(p: _Prepared, now) -> tuple[Response, dict]:
 def _store(pairs: list[tuple[Response, _Prepared, dict]]) -> None:
     """Insert responses and answers, redact free text, note mentions, bump rollups."""
     Response.objects.bulk_create([r for r, _p, _v in pairs])
+    # The unique (organisation, key) index lives in its own table (responses are
+    # partitioned on PostgreSQL); a racing duplicate raises IntegrityError here.
+    keys = [IdempotencyKey(organisation_id=r.organisation_id, key=r.idempotency_key,
+                           response_id=r.pk, submitted_at=r.submitted_at,
+                           created_at=r.received_at)
+            for r, _p, _v in pairs if r.idempotency_key]
+    if keys:
+        IdempotencyKey.objects.bulk_create(keys)
     all_rows, stored = [], []
     counts: Counter = Counter()
     for response, p, values in pairs:
@@ -147,9 +155,21 @@ def _store(pairs: list[tuple[Response, _Prepared, dict]]) -> None:
 
 
 def _existing(org_id: int, key: str) -> Response | None:
-    # order_by() drops the default ordering: a pure index probe on (organisation, key).
-    return (Response.objects.filter(organisation_id=org_id, idempotency_key=key)
-            .order_by().first())
+    found = _stored_keys(org_id, [key])
+    return found.get(key)
+
+
+def _stored_keys(org_id: int, keys) -> dict[str, Response]:
+    """The stored responses of some idempotency keys of one organisation, by key."""
+    # order_by() drops the default ordering: pure index probes on (organisation, key), then
+    # on (id, submitted_at) (the submitted_at prunes the partitions on PostgreSQL).
+    rows = list(IdempotencyKey.objects.filter(organisation_id=org_id, key__in=list(keys))
+                .order_by().values_list("key", "response_id", "submitted_at"))
+    if not rows:
+        return {}
+    by_id = {r.pk: r for r in Response.objects.filter(
+        pk__in=[r[1] for r in rows], submitted_at__in={r[2] for r in rows}).order_by()}
+    return {key: by_id[rid] for key, rid, _at in rows if rid in by_id}
 
 
 def do_submit_response(*, collection_point: CollectionPoint | None = None,
@@ -222,9 +242,8 @@ def do_submit_batch(items: list[dict], actor: Actor = SYSTEM) -> list[SubmitResu
                 keys[p.org_id].add(p.key)
         stored: dict[tuple[int, str], Response] = {}
         for org_id, org_keys in keys.items():
-            found = Response.objects.filter(organisation_id=org_id,
-                                            idempotency_key__in=org_keys).order_by()
-            stored.update({(org_id, r.idempotency_key): r for r in found})
+            found = _stored_keys(org_id, org_keys)
+            stored.update({(org_id, key): r for key, r in found.items()})
         first_in_batch: dict[tuple[int, str], int] = {}
         repeats: list[tuple[int, tuple[int, str]]] = []
         new: list[tuple[int, Response, _Prepared, dict]] = []
@@ -286,6 +305,7 @@ def _answer_rows(response: Response, version: SurveyVersion, values: dict) -> li
             continue
         value = values[q["key"]]
         base = {"organisation_id": response.organisation_id, "response": response,
+                "submitted_at": response.submitted_at,  # the partition key of answers
                 "question_key": q["key"], "question_type": q["type"]}
         if isinstance(value, list):
             rows.extend(Answer(**base, choice=v) for v in value)

@@ -1,9 +1,15 @@
-"""Responses and their answers. Written only by ``actions.do_submit_response``."""
+"""Responses and their answers. Written only by ``actions.do_submit_response``.
+
+On PostgreSQL ``responses_response`` and ``responses_answer`` are range-partitioned by month
+on ``submitted_at`` (migration 0003, :mod:`kokemus.responses.partitions`): the primary keys
+in the database are ``(id, submitted_at)`` and answers reference ``(response_id,
+submitted_at)``; Django keeps ``id`` as the pk (unique through the identity sequence).
+SQLite keeps plain tables with the same columns.
+"""
 
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -43,14 +49,9 @@ class Response(models.Model):
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
-        constraints = [
-            models.UniqueConstraint(fields=["organisation", "idempotency_key"],
-                                    condition=~Q(idempotency_key=""),
-                                    name="response_idempotency_per_org"),
-        ]
-        indexes = [models.Index(fields=["organisation", "idempotency_key"],
-                                name="response_org_idem_idx"),
-                   models.Index(fields=["organisation", "unit", "submitted_at"]),
+        # The idempotency key is unique per organisation through IdempotencyKey (a unique
+        # index on a partitioned table would have to include submitted_at).
+        indexes = [models.Index(fields=["organisation", "unit", "submitted_at"]),
                    models.Index(fields=["organisation", "touchpoint", "submitted_at"])]
 
     def __str__(self) -> str:
@@ -60,6 +61,8 @@ class Response(models.Model):
 class Answer(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
+    # Copy of response.submitted_at (the partition key on PostgreSQL), set when written.
+    submitted_at = models.DateTimeField()
     question_key = models.CharField(max_length=64)
     question_type = models.CharField(max_length=32)
     value = models.IntegerField(null=True, blank=True)
@@ -73,3 +76,42 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.question_key}={self.value if self.value is not None else self.choice}"
+
+
+class IdempotencyKey(models.Model):
+    """``(organisation, key)`` of a stored response: the unique index behind idempotent
+    submission. A plain (non-partitioned) table, written in the same transaction as the
+    response; its rows go when the response goes (also when its month is dropped)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=100)
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="+",
+                                 db_constraint=False)
+    submitted_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organisation", "key"],
+                                               name="response_idempotency_key_per_org")]
+        indexes = [models.Index(fields=["submitted_at"], name="response_idem_submitted_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id}:{self.key} → {self.response_id}"
+
+
+class RawDataDrop(models.Model):
+    """One retention drop: raw responses/answers before ``before`` were removed (whole
+    months on PostgreSQL). The latest ``before`` is the raw-data horizon; rollups before it
+    are kept but can no longer be checked against raw rows."""
+
+    before = models.DateTimeField()
+    dropped_at = models.DateTimeField(default=timezone.now)
+    months = models.JSONField(default=list)  # ["2024-01", …]
+    responses = models.BigIntegerField(default=0)
+    answers = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-before"]
+
+    def __str__(self) -> str:
+        return f"before {self.before:%Y-%m-%d}"

@@ -85,11 +85,47 @@ def restore(source: Path, alias: str = "default") -> None:
     args, env = _pg_env(alias)
     name = settings.DATABASES[alias]["NAME"]
     conn.close()
-    result = subprocess.run([_require("pg_restore"), *args, "--clean", "--if-exists",
-                             "--no-owner", "--single-transaction", "--dbname", name,
-                             str(source)], env=env, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise BackupError(result.stderr.strip()[-2000:])
+    # One transaction: drop every table of the schema, then replay the dump. (pg_restore
+    # --clean cannot drop the inherited keys of monthly partitions one by one.) psql runs
+    # the whole script with --single-transaction, so a failed restore changes nothing.
+    psql = subprocess.Popen([_require("psql"), *args, "--dbname", name, "--quiet",
+                             "--no-psqlrc", "--single-transaction", "-v", "ON_ERROR_STOP=1"],
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env=env)
+    dump = subprocess.Popen([_require("pg_restore"), "--no-owner", "--file", "-", str(source)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    try:
+        psql.stdin.write(_DROP_ALL_TABLES.encode())
+        for chunk in iter(lambda: dump.stdout.read(1 << 20), b""):
+            psql.stdin.write(chunk)
+    except BrokenPipeError:
+        pass  # psql stopped on an error: reported below
+    finally:
+        try:
+            psql.stdin.close()
+        except BrokenPipeError:
+            pass
+    dump_err = dump.stderr.read().decode(errors="replace")
+    dump.wait()
+    psql_err = psql.stderr.read().decode(errors="replace")
+    psql.wait()
+    if dump.returncode != 0:
+        raise BackupError(dump_err.strip()[-2000:] or f"{source} is not a pg_dump archive")
+    if psql.returncode != 0:
+        raise BackupError(psql_err.strip()[-2000:])
+
+
+_DROP_ALL_TABLES = """
+DO $$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+  LOOP
+    EXECUTE format('DROP TABLE IF EXISTS public.%I CASCADE', r.relname);
+  END LOOP;
+END $$;
+"""
 
 
 def table_checksums(alias: str = "default") -> dict[str, tuple[int, str]]:

@@ -16,4 +16,8 @@ class Command(BaseCommand):
         argv = ["--queue-name", opts["queue"], "--interval", str(opts["interval"])]
         if opts["batch"]:
             argv.append("--batch")
+        else:
+            from kokemus.responses.tasks import schedule_maintenance
+
+            schedule_maintenance()  # daily partition upkeep (PostgreSQL only)
         call_command("db_worker", *argv)

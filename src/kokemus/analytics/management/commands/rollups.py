@@ -1,4 +1,5 @@
 import sys
+from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -12,6 +13,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("action", choices=["rebuild", "verify"])
         parser.add_argument("--organisation", help="organisation short name (default: all)")
+        parser.add_argument("--since", type=date.fromisoformat, default=None,
+                            help="first local date to recount (YYYY-MM-DD); earlier days, "
+                                 "whose raw data may have been dropped, are left as they are "
+                                 "(default: the raw-data horizon left by retention drops of "
+                                 "monthly partitions, if any)")
 
     def handle(self, *args, **opts):
         org_id = None
@@ -20,11 +26,15 @@ class Command(BaseCommand):
             if org is None:
                 raise CommandError(f"no organisation {opts['organisation']!r}")
             org_id = org.pk
+        if opts["since"] is None:
+            from kokemus.responses.partitions import raw_horizon
+
+            opts["since"] = raw_horizon()
         if opts["action"] == "rebuild":
-            n = rollups.rebuild(org_id)
+            n = rollups.rebuild(org_id, since=opts["since"])
             self.stdout.write(f"rollups rebuilt: {n} keys")
             return
-        mismatches = rollups.verify(org_id)
+        mismatches = rollups.verify(org_id, since=opts["since"])
         if mismatches:
             for key, stored, raw in mismatches[:50]:
                 self.stderr.write(f"mismatch {key}: stored {stored}, raw {raw}")
