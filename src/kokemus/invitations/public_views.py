@@ -58,7 +58,7 @@ def respond(request, token: str):
         return _notice(request, lang, 410, "closed", inv)
     version = cp.survey.current_version
     if request.method == "GET":
-        return sv._render_form(request, cp, version, lang)
+        return sv.render_form(request, cp, version, lang)
     try:
         if int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY:
             return _notice(request, lang, 413, "bad_request", inv)
@@ -68,15 +68,13 @@ def respond(request, token: str):
     except (RequestDataTooBig, SuspiciousOperation, MultiPartParserError, UnicodeDecodeError,
             ValueError):
         return _notice(request, lang, 400, "bad_request", inv)
-    answers, contact = sv._raw_answers(post, version.questions)
+    answers, contact = sv.raw_answers(post, version.questions)
     with translation.override(lang):
         try:
             actions.do_answer_invitation(inv, answers=answers, language=lang, contact=contact)
         except ValidationError as exc:
-            errors = {k: " ".join(str(m) for m in v) for k, v in exc.message_dict.items()} \
-                if hasattr(exc, "error_dict") else {"form": " ".join(exc.messages)}
-            return sv._render_form(request, cp, version, lang, posted=answers,
-                                   contact=contact, errors=errors, status=400)
+            return sv.render_form(request, cp, version, lang, posted=answers,
+                                  contact=contact, errors=sv.validation_errors(exc), status=400)
     return HttpResponseRedirect(reverse("respond_thanks", args=[cp.code]) + f"?lang={lang}")
 
 

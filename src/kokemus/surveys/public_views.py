@@ -139,7 +139,7 @@ def _find(code: str) -> CollectionPoint | None:
     return cp
 
 
-def _raw_answers(post, questions) -> tuple[dict, str]:
+def raw_answers(post, questions) -> tuple[dict, str]:
     answers: dict[str, object] = {}
     contact = ""
     for q in questions:
@@ -193,7 +193,7 @@ def _first_input_id(view) -> str:
     return f"{view['id']}-{view['options'][0]['key']}"
 
 
-def _render_form(request, cp, version, lang, *, posted=None, contact="", errors=None,
+def render_form(request, cp, version, lang, *, posted=None, contact="", errors=None,
                  idem=None, status=200):
     errors = errors or {}
     questions = _question_views(version.questions, lang, posted or {}, contact, errors)
@@ -211,9 +211,17 @@ def _render_form(request, cp, version, lang, *, posted=None, contact="", errors=
         return render(request, "surveys/respond.html", context, status=status)
 
 
-def _validation_errors(exc: ValidationError) -> dict:
+def validation_errors(exc: ValidationError) -> dict:
     return {k: " ".join(str(m) for m in v) for k, v in exc.message_dict.items()} \
         if hasattr(exc, "error_dict") else {"form": " ".join(exc.messages)}
+
+
+def _counted(request, limiter, cp, response):
+    """Count a POST that stores nothing (bad body, closed point, honeypot): 429 when the
+    device is over the limit, otherwise ``response``."""
+    if limiter is not None and limiter.hit():
+        return _notice(request, _safe_language(request), 429, "rate_limited", cp)
+    return response
 
 
 @csrf_exempt  # anonymous public form; abuse is limited by the rate limit and honeypot
@@ -242,26 +250,21 @@ def respond(request, code: str):
         except RequestDataTooBig:
             return _notice(request, _safe_language(request), 413, "too_large", cp)
         except (SuspiciousOperation, MultiPartParserError, UnicodeDecodeError, ValueError):
-            if limiter.hit():
-                return _notice(request, _safe_language(request), 429, "rate_limited", cp)
-            return _notice(request, _safe_language(request), 400, "bad_request", cp)
+            return _counted(request, limiter, cp,
+                            _notice(request, _safe_language(request), 400, "bad_request", cp))
     lang = _language(request)
     version = cp.survey.current_version
     if cp.is_closed or version is None:
-        if limiter is not None and limiter.hit():
-            return _notice(request, _safe_language(request), 429, "rate_limited", cp)
-        return _notice(request, lang, 410, "closed", cp)
+        return _counted(request, limiter, cp, _notice(request, lang, 410, "closed", cp))
     if request.method == "GET":
-        return _render_form(request, cp, version, lang)
+        return render_form(request, cp, version, lang)
 
     thanks = reverse("respond_thanks", args=[cp.code]) + f"?lang={lang}"
     if request.POST.get("website"):  # honeypot: a bot filled the hidden field
-        if limiter.hit():
-            return _notice(request, _safe_language(request), 429, "rate_limited", cp)
-        return HttpResponseRedirect(thanks)
+        return _counted(request, limiter, cp, HttpResponseRedirect(thanks))
     idem = request.POST.get("idem", "")
     idem = idem if IDEM_RE.match(idem) else None
-    answers, contact = _raw_answers(request.POST, version.questions)
+    answers, contact = raw_answers(request.POST, version.questions)
     errors = None
     with translation.override(lang), transaction.atomic():
         try:
@@ -270,7 +273,7 @@ def respond(request, code: str):
                                idempotency_key=f"web:{cp.code}:{idem}" if idem else None,
                                contact=contact)
         except ValidationError as exc:
-            errors = _validation_errors(exc)
+            errors = validation_errors(exc)
         # Counted last, in the same transaction: over the limit nothing is stored.
         over = limiter.hit()
         if over:
@@ -278,7 +281,7 @@ def respond(request, code: str):
     if over:
         return _notice(request, _safe_language(request), 429, "rate_limited", cp)
     if errors is not None:
-        return _render_form(request, cp, version, lang, posted=answers, contact=contact,
+        return render_form(request, cp, version, lang, posted=answers, contact=contact,
                             errors=errors, idem=idem, status=400)
     return HttpResponseRedirect(thanks)
 
