@@ -49,3 +49,49 @@ def test_answers_are_valid_for_their_survey(db):
     assert consents.exists()
     assert all(c.endswith("@example.invalid") for c in consents.values_list("contact", flat=True))
     assert all(r.consent_wording["question"] == "contact" for r in consents)
+
+
+def _copy_rows(data: bytes) -> list[tuple]:
+    """Rows of a binary-COPY body (no header/trailer): tuples of field bytes or None."""
+    rows, pos = [], 0
+    while pos < len(data):
+        count = int.from_bytes(data[pos:pos + 2], "big")
+        pos += 2
+        row = []
+        for _i in range(count):
+            size = int.from_bytes(data[pos:pos + 4], "big", signed=True)
+            pos += 4
+            if size < 0:
+                row.append(None)
+            else:
+                row.append(data[pos:pos + size])
+                pos += size
+        rows.append(tuple(row))
+    return rows
+
+
+def test_grouped_copy_encoding_gives_the_same_rows_as_the_generic_one():
+    import numpy as np
+
+    from kokemus.demo import bulk
+
+    rng = np.random.default_rng(7)
+    n = 5000
+    org = rng.integers(1, 4, n)
+    ids = np.arange(10_000, 10_000 + n)
+    q = rng.integers(0, 3, n)
+    value = np.where(rng.random(n) < 0.2, bulk.NO_VALUE, rng.integers(0, 11, n))
+    choice = rng.integers(0, 3, n)
+    stamp = rng.integers(-10**15, 10**15, n)
+    qkeys, choices = [b"nps", b"__response__", b"long_question_key_x"], [b"", b"calm", b"ok"]
+    generic = bulk.encode_binary([
+        bulk._fixed(org, "i8"), bulk._fixed(ids, "i8"), bulk._categorical(q, qkeys),
+        bulk._fixed(value, "i4", null=value == bulk.NO_VALUE),
+        bulk._categorical(choice, choices), bulk._fixed(stamp, "i8")])
+    grouped = bulk.encode_grouped(n, [
+        ("i8", org, None), ("i8", ids, None), ("cat", q, qkeys),
+        ("i4", value, value == bulk.NO_VALUE), ("cat", choice, choices), ("i8", stamp, None)])
+    assert len(grouped) == len(generic)
+    rows = _copy_rows(grouped)
+    assert sorted(rows, key=repr) == sorted(_copy_rows(generic), key=repr)
+    assert len(rows) == n and any(r[3] is None for r in rows)

@@ -114,6 +114,49 @@ def _copy(table: str, columns: list[str], chunks) -> float:
     return time.perf_counter() - start
 
 
+def encode_grouped(n: int, fields: list) -> bytes:
+    """Binary-COPY rows like :func:`encode_binary`, for rows whose variable-length fields
+    come from small vocabularies: rows are grouped by their vocabulary codes (and NULL
+    flags), and each group is one NumPy record array of fixed layout turned into bytes —
+    no padded (rows × widest row) matrix and no mask. Row order changes (irrelevant to
+    COPY). ``fields``: ``("i8" | "i4", values, null mask or None)`` or
+    ``("cat", codes, vocabulary of bytes)``."""
+    key = np.zeros(n, dtype=np.int64)
+    for kind, values, extra in fields:
+        if kind == "cat":
+            key = key * len(extra) + values
+        elif extra is not None:
+            key = key * 2 + extra.astype(np.int64)
+    _uniq, inverse = np.unique(key, return_inverse=True)
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[order], np.arange(len(_uniq) + 1))
+    parts = []
+    for g in range(len(_uniq)):
+        idx = order[bounds[g]:bounds[g + 1]]
+        first = idx[0]
+        layout: list = [("count", ">i2")]
+        fill: list = []
+        for i, (kind, values, extra) in enumerate(fields):
+            if kind == "cat":
+                blob = extra[values[first]]
+                blob = len(blob).to_bytes(4, "big", signed=True) + blob
+                layout.append((f"b{i}", "u1", (len(blob),)))
+                fill.append((f"b{i}", np.frombuffer(blob, dtype=np.uint8)))
+            elif extra is not None and extra[first]:  # NULL: length -1, no bytes
+                layout.append((f"l{i}", ">i4"))
+                fill.append((f"l{i}", -1))
+            else:
+                size = 8 if kind == "i8" else 4
+                layout += [(f"l{i}", ">i4"), (f"v{i}", ">" + kind)]
+                fill += [(f"l{i}", size), (f"v{i}", values[idx])]
+        rec = np.empty(len(idx), dtype=layout)
+        rec["count"] = len(fields)
+        for name, value in fill:
+            rec[name] = value
+        parts.append(rec.tobytes())
+    return b"".join(parts)
+
+
 # --- Writer --------------------------------------------------------------------------------
 
 class BulkWriter:
@@ -292,23 +335,24 @@ class BulkWriter:
         plain = np.ones(len(resp), dtype=bool)
         plain[text_idx] = False
         chunks = []
-        for sel, texts in ((np.flatnonzero(plain), None),
-                           (text_idx, list(a["text"].values()))):
-            if not len(sel):
-                continue
+        sel = np.flatnonzero(plain)
+        if len(sel):  # answers without text: every variable field from a vocabulary
             value = a["value"][sel]
-            fields = [
-                _fixed(org[sel], "i8"),
-                _fixed(ids[sel], "i8"),
-                _categorical(a["q"][sel], qkeys),
-                _categorical(a["q"][sel], qtypes),
+            chunks.append(encode_grouped(len(sel), [
+                ("i8", org[sel], None), ("i8", ids[sel], None), ("cat", a["q"][sel], qkeys),
+                ("cat", a["q"][sel], qtypes), ("i4", value, value == NO_VALUE),
+                ("cat", a["choice"][sel], choices),
+                ("cat", np.zeros(len(sel), dtype=np.int64), [b""]),
+                ("i8", answer_submitted[sel], None)]))
+        sel = text_idx
+        if len(sel):  # answers with free text (any length)
+            value = a["value"][sel]
+            chunks.append(encode_binary([
+                _fixed(org[sel], "i8"), _fixed(ids[sel], "i8"),
+                _categorical(a["q"][sel], qkeys), _categorical(a["q"][sel], qtypes),
                 _fixed(value, "i4", null=value == NO_VALUE),
-                _categorical(a["choice"][sel], choices),
-                _text(texts) if texts is not None else _categorical(
-                    np.zeros(len(sel), dtype=np.int64), [b""]),
-                _fixed(answer_submitted[sel], "i8"),
-            ]
-            chunks.append(encode_binary(fields))
+                _categorical(a["choice"][sel], choices), _text(list(a["text"].values())),
+                _fixed(answer_submitted[sel], "i8")]))
         return (None, resp_chunks), (None, chunks)
 
     def _sqlite_batch(self, r: dict, a: dict) -> tuple:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -413,29 +414,34 @@ class CommentMaker:
         self.cfg = truths["comments"]
         self.banks = [load_phrases(lang) for lang in LANGUAGES]
 
-    def _sentence(self, bank: dict, theme: str, polarity: str, rng) -> str:
+    def _sentence(self, bank: dict, theme: str, polarity: str, rng: random.Random) -> str:
         entry = bank["themes"][theme]
         pool = entry[polarity]
         if entry.get(f"{polarity}_negated") and rng.random() < 0.25:
             pool = entry[f"{polarity}_negated"]
-        return pool[int(rng.integers(len(pool)))]
+        return pool[rng.randrange(len(pool))]
 
-    def make(self, lang: int, sector: str, nps: int, rating: np.ndarray, rng) -> str:
+    def make(self, lang: int, sector: str, nps: int, rating: list[float],
+             rng: random.Random) -> str:
+        """One comment whose themes and sentiment follow the score and the service
+        behaviour ratings. ``rng`` is a :class:`random.Random` (a scalar draw costs a
+        fraction of NumPy's, and there are millions of comments)."""
         bank = self.banks[lang]
         themes = SECTOR_THEMES.get(sector, SECTOR_THEMES[Sector.PHARMACY])
         remap = BEHAVIOUR_THEME.get(sector, {})
-        noisy = rating + rng.random(len(rating)) * 0.5
+        noisy = [r + rng.random() * 0.5 for r in rating]
 
         def theme_for(polarity: str) -> str:
             if rng.random() < self.cfg["behaviour_theme_share"]:
-                b = BEHAVIOURS[int(np.argmin(noisy) if polarity == "neg" else np.argmax(noisy))]
+                pick = min if polarity == "neg" else max
+                b = BEHAVIOURS[pick(range(len(noisy)), key=noisy.__getitem__)]
                 return remap.get(b, b)
-            return themes[int(rng.integers(len(themes)))]
+            return themes[rng.randrange(len(themes))]
 
         def low(s: str) -> str:
             return s[:1].lower() + s[1:]
 
-        connector = bank["contrast"][int(rng.integers(len(bank["contrast"])))]
+        connector = bank["contrast"][rng.randrange(len(bank["contrast"]))]
         u = rng.random()
         if nps <= 6:
             main = self._sentence(bank, theme_for("neg"), "neg", rng)
@@ -458,7 +464,7 @@ class CommentMaker:
             return f"{bad}, {connector} {low(good)}."
         if u < 0.3:
             more = self._sentence(bank, theme_for("pos"), "pos", rng)
-            add = bank["addition"][int(rng.integers(len(bank["addition"])))]
+            add = bank["addition"][rng.randrange(len(bank["addition"]))]
             return f"{good}. {add} {low(more)}." if more != good else f"{good}."
         return f"{good}."
 
@@ -561,9 +567,12 @@ def build_batch(plan: Plan, truths: dict, params: Params, coder: Coder, comments
     text_start = len(resp) - len(ctext_idx)
     texts = {}
     crng = np.random.default_rng(rng.integers(2**63))
-    for j, i in enumerate(ctext_idx.tolist()):
-        texts[text_start + j] = comments.make(int(sim["lang"][i]), plan.unit_sector[unit[i]],
-                                              int(nps[i]), sim["rating"][i], crng)
+    prng = random.Random(int(crng.integers(2**63)))
+    langs, units = sim["lang"][ctext_idx].tolist(), unit[ctext_idx].tolist()
+    scores, ratings = nps[ctext_idx].tolist(), sim["rating"][ctext_idx].tolist()
+    for j in range(len(ctext_idx)):
+        texts[text_start + j] = comments.make(langs[j], plan.unit_sector[units[j]],
+                                              scores[j], ratings[j], prng)
     answers["text"] = texts
 
     contact = [""] * n
