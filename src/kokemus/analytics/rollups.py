@@ -77,8 +77,10 @@ def write_slot() -> int:
         return 0
     pid = os.getpid()
     if getattr(_slot_state, "pid", None) != pid:
+        # threads of one process take consecutive slots (no collisions among them) from a
+        # per-process starting point
         _slot_state.pid = pid
-        _slot_state.slot = hash((pid, next(_slot_sequence))) % SLOTS
+        _slot_state.slot = (hash(("kokemus", pid)) + next(_slot_sequence)) % SLOTS
     return _slot_state.slot
 
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import numpy as np
-from django.db.models import Q, Sum
-from django.db.models.functions import TruncMonth, TruncWeek
+from django.db.models import DateField, Func, Q, Sum
+from django.db.models.functions import TruncWeek
 
 from kokemus.analytics.models import RESPONSE_KEY, rollup_model
 from kokemus.analytics.queries import POLICY, estimate, local_today
@@ -160,7 +160,26 @@ def _table(metric: str, behaviour: str, touchpoint_id: int | None = None):
                         question_key=behaviour if metric == "behaviour" else None)
 
 
+class MonthStart(Func):
+    """First day of the month of a date column, computed natively by the database
+    (Django's TruncMonth calls a Python function per row on SQLite)."""
+
+    output_field = DateField()
+
+    def as_sql(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, function="DATE_TRUNC",
+                              template="(%(function)s('month', %(expressions)s))::date",
+                              **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, function="STRFTIME",
+                              template="%(function)s('%%%%Y-%%%%m-01', %(expressions)s)",
+                              **extra)
+
+
 def _as_date(b) -> date:
+    if isinstance(b, str):
+        return date.fromisoformat(b)
     return b.date() if isinstance(b, datetime) else b
 
 
@@ -198,7 +217,7 @@ def series(scope: ScopeRef, metric: str, behaviour: str, start: date, end: date,
     grain = grain or choose_grain(start, end)
     if metric not in WITH_DATA:
         return Series(metric, grain, [])
-    trunc = TruncMonth("day") if grain == "month" else TruncWeek("day")
+    trunc = MonthStart("day") if grain == "month" else TruncWeek("day")
     rows = (_table(metric, behaviour, scope.touchpoint_id).objects
             .filter(scope.q() & _metric_q(metric, behaviour), day__gte=start, day__lte=end)
             .annotate(bucket=trunc).values("bucket", "value")
@@ -237,7 +256,7 @@ def per_unit_monthly(org, metric: str, behaviour: str, units: list, start: date,
         q &= Q(touchpoint_id=touchpoint_id)
     rows = (_table(metric, behaviour, touchpoint_id).objects
             .filter(q, day__gte=start, day__lte=end)
-            .annotate(bucket=TruncMonth("day"))
+            .annotate(bucket=MonthStart("day"))
             .values("unit__path", "bucket", "value").annotate(n=Sum("count")).order_by())
     acc: dict[int, dict[date, dict[int, int]]] = defaultdict(
         lambda: defaultdict(lambda: defaultdict(int)))
