@@ -5,7 +5,12 @@ collection point, starts `kokemus serve --workers 2`, and drives it for --second
 loopback asyncio load generator (raw HTTP/1.1 keep-alive sockets, form-encoded posts, a
 unique idempotency key each). Then the same load against bench/baseline_app.py (a minimal
 Django view inserting one row, same DB, same worker count). Checks that exactly as many
-responses are stored as 2xx/3xx answers were given. Prints JSON, including the worker
+responses are stored as 2xx/3xx answers were given.
+
+Each connection comes from its own loopback source address (127.0.0.N; ``--devices``), like
+devices of real respondents: the public form's rate limit counts per device, so with a
+single source address every submission would queue on one rate-limit row (``--devices 1``
+measures that). Prints JSON, including the worker
 processes' CPU time per accepted response (less sensitive to other load on the machine than
 the throughput).
 
@@ -156,7 +161,14 @@ async def one_request(reader, writer, port, path, body: bytes):
     return status, headers
 
 
-async def client_loop(port, path, deadline, stats: Stats, retry: bool, stop_event=None):
+def device_ip(i: int, devices: int) -> str:
+    """The loopback source address of connection ``i`` (Linux routes all of 127/8 to lo)."""
+    n = i % max(devices, 1)
+    return f"127.0.{n // 250}.{n % 250 + 1}"
+
+
+async def client_loop(port, path, deadline, stats: Stats, retry: bool, stop_event=None,
+                      local_ip: str | None = None):
     reader = writer = None
     pending: str | None = None
     while time.time() < deadline or (retry and pending):
@@ -166,7 +178,8 @@ async def client_loop(port, path, deadline, stats: Stats, retry: bool, stop_even
         body = f"q-nps=9&q-why=hyva&idem={key}".encode()
         try:
             if writer is None:
-                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                reader, writer = await asyncio.open_connection(
+                    "127.0.0.1", port, local_addr=(local_ip, 0) if local_ip else None)
             t0 = time.perf_counter()
             status, headers = await one_request(reader, writer, port, path, body)
             stats.latencies.append(time.perf_counter() - t0)
@@ -195,11 +208,14 @@ async def client_loop(port, path, deadline, stats: Stats, retry: bool, stop_even
         writer.close()
 
 
-async def drive(port, path, seconds, connections, retry=False) -> Stats:
+async def drive(port, path, seconds, connections, retry=False, devices=1) -> Stats:
+    """``connections`` keep-alive connections; connection i comes from device (source IP)
+    i % devices, so each device's rate-limit counter is its own row, as in real use."""
     stats = Stats()
     deadline = time.time() + seconds
-    await asyncio.gather(*(client_loop(port, path, deadline, stats, retry)
-                           for _ in range(connections)))
+    await asyncio.gather(*(client_loop(port, path, deadline, stats, retry,
+                                       local_ip=device_ip(i, devices) if devices > 1 else None)
+                           for i in range(connections)))
     return stats
 
 
@@ -233,13 +249,19 @@ def main():
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--devices", type=int, default=None,
+                    help="distinct client source addresses (default: one per connection; "
+                         "1 = every request from 127.0.0.1, one shared rate-limit row)")
     ap.add_argument("--admin-url", default=os.environ.get(
         "BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
+    ap.add_argument("--skip-baseline", action="store_true",
+                    help="measure kokemus only (no ratio; for quick iterations)")
     args = ap.parse_args()
+    devices = args.connections if args.devices is None else args.devices
     var = f"/tmp/kokemus-ingest-{uuid.uuid4().hex[:6]}"
     dbname, db_url = scratch_db(args.admin_url, "kokemus_bench")
     result = {"bench": "ingest_load", "seconds": args.seconds,
-              "connections": args.connections, "workers": args.workers}
+              "connections": args.connections, "devices": devices, "workers": args.workers}
     try:
         env = server_env(db_url, var)
         code = prepare(env)
@@ -247,7 +269,8 @@ def main():
         proc = start_kokemus(env, port, args.workers)
         try:
             cpu0 = worker_cpu_seconds(proc)
-            stats = asyncio.run(drive(port, f"/r/{code}/", args.seconds, args.connections))
+            stats = asyncio.run(drive(port, f"/r/{code}/", args.seconds, args.connections,
+                                        devices=devices))
             cpu = worker_cpu_seconds(proc) - cpu0
         finally:
             stop(proc)
@@ -256,6 +279,8 @@ def main():
                              "worker_cpu_ms_per_accepted": cpu_ms_per_accepted(cpu, stats),
                              "stored": stored,
                              "stored_equals_accepted": stored == len(stats.accepted)}
+        if args.skip_baseline:
+            return finish(result)
         # baseline: minimal Django view, one row per request, same DB and workers
         psql(db_url, "CREATE TABLE IF NOT EXISTS bench_baseline_row (id bigserial PRIMARY KEY,"
                      " idem varchar(100) UNIQUE, nps integer, created_at timestamptz "
@@ -269,7 +294,8 @@ def main():
         try:
             wait_up(bport, "/r/x/")
             cpu0 = worker_cpu_seconds(bproc)
-            bstats = asyncio.run(drive(bport, "/r/base/", args.seconds, args.connections))
+            bstats = asyncio.run(drive(bport, "/r/base/", args.seconds, args.connections,
+                                         devices=devices))
             bcpu = worker_cpu_seconds(bproc) - cpu0
         finally:
             stop(bproc)
@@ -282,6 +308,10 @@ def main():
     finally:
         drop_db(args.admin_url, dbname)
         subprocess.run(["rm", "-rf", var])
+    return finish(result)
+
+
+def finish(result: dict) -> int:
     print(json.dumps(result, indent=2))
     return 0 if result.get("kokemus", {}).get("stored_equals_accepted") else 1
 
