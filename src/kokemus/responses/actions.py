@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -134,7 +135,8 @@ def _new_response(p: _Prepared, now) -> tuple[Response, dict]:
     return response, cleaned["values"]
 
 
-def _store(pairs: list[tuple[Response, _Prepared, dict]]) -> None:
+def _store(pairs: list[tuple[Response, _Prepared, dict]],
+           before_counts: Callable[[], None] | None = None) -> None:
     """Insert responses and answers, redact free text, note mentions, bump rollups."""
     Response.objects.bulk_create([r for r, _p, _v in pairs])
     # The unique (organisation, key) index lives in its own table (responses are
@@ -157,6 +159,8 @@ def _store(pairs: list[tuple[Response, _Prepared, dict]]) -> None:
         counts.update(keys_for(response, rows, p.unit.time_zone))
     Answer.objects.bulk_create(all_rows, batch_size=1000)
     after_answers_stored_many(stored)
+    if before_counts is not None:
+        before_counts()
     # Rollups are bumped in the same transaction: counts never drift.
     upsert_counts(counts)
 
@@ -186,12 +190,19 @@ def do_submit_response(*, collection_point: CollectionPoint | None = None,
                        submitted_at: datetime | None = None,
                        idempotency_key: str | None = None, consent_contact: bool = False,
                        contact: str = "", respondent_token: str = "",
-                       actor: Actor = SYSTEM) -> tuple[Response, bool]:
+                       actor: Actor = SYSTEM,
+                       before_counts: Callable[[], None] | None = None,
+                       ) -> tuple[Response, bool]:
     """Validate and store one response. Returns ``(response, created)``.
 
     A repeated ``idempotency_key`` (per organisation) returns the stored response and False
     without changing anything, also when two retries race each other.
     Raises ValidationError keyed by question key (or field name) on bad input.
+
+    ``before_counts`` is called in the transaction once a new response's rows are written,
+    just before the rollup counts are bumped (those rows are shared by every response of a
+    unit and day, so they are locked last, for the shortest time before the commit); an
+    exception from it rolls the response back (the public form's rate limit).
     """
     now = timezone.now()
     p = _prepare(collection_point=collection_point, unit=unit, touchpoint=touchpoint,
@@ -200,7 +211,7 @@ def do_submit_response(*, collection_point: CollectionPoint | None = None,
                  consent_contact=consent_contact, contact=contact,
                  respondent_token=respondent_token, now=now)
     if connection.vendor == "postgresql":
-        return _submit_one_pg(p, now)
+        return _submit_one_pg(p, now, before_counts)
     with transaction.atomic():
         if p.key:
             existing = _existing(p.org_id, p.key)
@@ -209,7 +220,7 @@ def do_submit_response(*, collection_point: CollectionPoint | None = None,
         response, values = _new_response(p, now)
         try:
             with transaction.atomic():  # savepoint: a racing duplicate key rolls back here
-                _store([(response, p, values)])
+                _store([(response, p, values)], before_counts)
         except IntegrityError:
             existing = _existing(p.org_id, p.key) if p.key else None
             if existing is None:
@@ -349,7 +360,7 @@ def _insert_one_pg(response: Response, rows: list[_Row], comments: list[tuple[_R
     return True
 
 
-def _submit_one_pg(p: _Prepared, now) -> tuple[Response, bool]:
+def _submit_one_pg(p: _Prepared, now, before_counts=None) -> tuple[Response, bool]:
     """:func:`do_submit_response` on PostgreSQL (same results, fewer statements)."""
     try:
         response, values = _new_response(p, now)
@@ -370,6 +381,8 @@ def _submit_one_pg(p: _Prepared, now) -> tuple[Response, bool]:
     with transaction.atomic(savepoint=False):
         for _attempt in range(3):
             if _insert_one_pg(response, rows, comments, mentions):
+                if before_counts is not None:
+                    before_counts()
                 # Rollups are bumped in the same transaction: counts never drift.
                 upsert_counts(Counter(keys_for(response, rows, p.unit.time_zone)))
                 if comments:
