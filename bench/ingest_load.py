@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -219,6 +220,12 @@ async def drive(port, path, seconds, connections, retry=False, devices=1) -> Sta
     return stats
 
 
+def own_cpu_seconds() -> float:
+    """User + system CPU seconds of this process (the load generator)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def worker_cpu_seconds(proc: subprocess.Popen) -> float:
     """User + system CPU seconds of the server's worker processes (Linux /proc)."""
     total = 0
@@ -237,6 +244,10 @@ def worker_cpu_seconds(proc: subprocess.Popen) -> float:
 
 def cpu_ms_per_accepted(cpu: float, stats: Stats) -> float | None:
     return round(cpu * 1000 / len(stats.accepted), 2) if stats.accepted else None
+
+
+def per_request_ms(cpu: float, stats: Stats) -> float | None:
+    return round(cpu * 1000 / len(stats.latencies), 3) if stats.latencies else None
 
 
 def count_rows(admin_url: str, dbname: str, sql: str) -> int:
@@ -268,15 +279,16 @@ def main():
         port = free_port()
         proc = start_kokemus(env, port, args.workers)
         try:
-            cpu0 = worker_cpu_seconds(proc)
+            cpu0, own0 = worker_cpu_seconds(proc), own_cpu_seconds()
             stats = asyncio.run(drive(port, f"/r/{code}/", args.seconds, args.connections,
                                         devices=devices))
-            cpu = worker_cpu_seconds(proc) - cpu0
+            cpu, own = worker_cpu_seconds(proc) - cpu0, own_cpu_seconds() - own0
         finally:
             stop(proc)
         stored = count_rows(args.admin_url, dbname, "SELECT count(*) FROM responses_response")
         result["kokemus"] = {**stats.summary(args.seconds),
                              "worker_cpu_ms_per_accepted": cpu_ms_per_accepted(cpu, stats),
+                             "load_generator_cpu_ms_per_request": per_request_ms(own, stats),
                              "stored": stored,
                              "stored_equals_accepted": stored == len(stats.accepted)}
         if args.skip_baseline:
@@ -293,15 +305,16 @@ def main():
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_up(bport, "/r/x/")
-            cpu0 = worker_cpu_seconds(bproc)
+            cpu0, own0 = worker_cpu_seconds(bproc), own_cpu_seconds()
             bstats = asyncio.run(drive(bport, "/r/base/", args.seconds, args.connections,
                                          devices=devices))
-            bcpu = worker_cpu_seconds(bproc) - cpu0
+            bcpu, bown = worker_cpu_seconds(bproc) - cpu0, own_cpu_seconds() - own0
         finally:
             stop(bproc)
         bstored = count_rows(args.admin_url, dbname, "SELECT count(*) FROM bench_baseline_row")
         result["baseline"] = {**bstats.summary(args.seconds),
                               "worker_cpu_ms_per_accepted": cpu_ms_per_accepted(bcpu, bstats),
+                              "load_generator_cpu_ms_per_request": per_request_ms(bown, bstats),
                               "stored": bstored}
         b = result["baseline"]["accepted_per_s"] or 1
         result["ratio_to_baseline"] = round(result["kokemus"]["accepted_per_s"] / b, 3)
