@@ -8,7 +8,7 @@ rollups through the bulk path), then
   the demo administrator through Django's test client: server time p50/p95 over
   ``--requests`` GETs after one warm-up;
 * NPS by unit × month over the whole story as the product computes it
-  (``kokemus.goals.series.per_unit_monthly``: one grouped query on the DailyCount rollups,
+  (``kokemus.goals.series.per_unit_monthly``: one grouped query on the per-unit rollups,
   scores per unit subtree and month), against DuckDB computing NPS by unit × local month
   over the same raw NPS answers (unit, submitted_at, value read from the database into an
   in-memory DuckDB table first). Only the queries are timed (median of ``--repeat`` runs
@@ -55,7 +55,7 @@ n, requests, repeat = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 out = {"database": connection.vendor, "responses": n}
 call_command("migrate", interactive=False, verbosity=0)
 from kokemus.accounts.models import Organisation, User
-from kokemus.analytics.models import DailyCount
+from kokemus.analytics.models import DailyCount, UnitDayCount
 from kokemus.demo import load_demo, story
 from kokemus.goals.series import per_unit_monthly
 from kokemus.responses.models import Answer, Response
@@ -66,7 +66,8 @@ t = time.perf_counter()
 out["generate"] = story.generate(n, seed=1)
 out["generate"]["wall_s"] = round(time.perf_counter() - t, 2)
 out["rows"] = {"responses": Response.objects.count(), "answers": Answer.objects.count(),
-               "rollups": DailyCount.objects.count()}
+               "rollups": DailyCount.objects.count(),
+               "unit_rollups": UnitDayCount.objects.count()}
 if sys.argv[5] == "verify":
     from kokemus.analytics import rollups
     t = time.perf_counter()

@@ -1,10 +1,12 @@
-"""Builders for goals tests: DailyCount rollups written directly (fast and exact)."""
+"""Builders for goals tests: rollups written directly (fast and exact)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date
 
-from kokemus.analytics.models import RESPONSE_KEY, DailyCount
+from kokemus.analytics.models import RESPONSE_KEY
+from kokemus.analytics.rollups import upsert_counts
 from kokemus.goals import series as S
 
 
@@ -14,15 +16,13 @@ def month_start(today: date, back: int) -> date:
 
 def put(org, unit, day: date, qtype: str, counts: dict[int, int], touchpoint_id: int = 0,
         key: str | None = None) -> None:
-    for value, n in counts.items():
-        if n:
-            DailyCount.objects.create(organisation=org, unit=unit, touchpoint_id=touchpoint_id,
-                                      channel="qr", language="fi", question_key=key or qtype,
-                                      question_type=qtype, day=day, value=value, count=n)
-    DailyCount.objects.create(organisation=org, unit=unit, touchpoint_id=touchpoint_id,
-                              channel="qr", language="fi", question_key=RESPONSE_KEY,
-                              question_type=RESPONSE_KEY, day=day, value=-1,
-                              count=sum(counts.values()), choice=qtype + key if key else qtype)
+    """Add counts to both rollup tables (as ingestion would)."""
+    base = (org.pk, unit.pk, touchpoint_id, "qr", "fi")
+    rows = Counter({(*base, key or qtype, qtype, day, value, ""): n
+                    for value, n in counts.items() if n})
+    rows[(*base, RESPONSE_KEY, RESPONSE_KEY, day, -1,
+          qtype + key if key else qtype)] += sum(counts.values())
+    upsert_counts(rows)
 
 
 def share_counts(pct: float, n: int = 100, top: int = 5, low: int = 2) -> dict[int, int]:

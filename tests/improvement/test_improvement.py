@@ -1,5 +1,6 @@
 """Improvement loop: follow-up cases, praise, idea board, actions and their measured effect."""
 
+from collections import Counter
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,7 +14,7 @@ from django.urls import reverse
 
 from kokemus.accounts.audit import SYSTEM, Actor
 from kokemus.accounts.models import Membership
-from kokemus.analytics.models import DailyCount
+from kokemus.analytics.rollups import upsert_counts
 from kokemus.comments.ingest import forget_org_context
 from kokemus.comments.models import CommentAnalysis
 from kokemus.improvement import actions
@@ -259,16 +260,14 @@ def test_kudos_and_my_praise_pages(tree, staff, staff_client, outsider_client):
 
 def plant_nps(org, unit, start, days, promoters, passives, detractors):
     """Spread NPS counts evenly over ``days`` days as rollup rows."""
-    rows = []
+    rows = Counter()
     for i in range(days):
         day = start + timedelta(days=i)
         for value, total in ((10, promoters), (8, passives), (3, detractors)):
             n = total // days + (1 if i < total % days else 0)
             if n:
-                rows.append(DailyCount(organisation=org, unit=unit, channel="qr",
-                                       language="fi", question_key="nps", question_type="nps",
-                                       day=day, value=value, count=n))
-    DailyCount.objects.bulk_create(rows)
+                rows[(org.pk, unit.pk, 0, "qr", "fi", "nps", "nps", day, value, "")] += n
+    upsert_counts(rows)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Dashboard queries: aggregate the DailyCount rollups and turn counts into scores.
+"""Dashboard queries: aggregate the rollups (UnitDayCount, or DailyCount when filtered finer) and turn counts into scores.
 
 Every score is computed by :mod:`kokemus.metrics` from counts; nothing here re-implements a
 formula. Each public function issues a fixed, small number of queries, independent of the
@@ -18,7 +18,7 @@ import numpy as np
 from django.db.models import Q, Sum
 from django.utils.translation import gettext_lazy as _
 
-from kokemus.analytics.models import NO_TOUCHPOINT, RESPONSE_KEY, DailyCount
+from kokemus.analytics.models import NO_TOUCHPOINT, RESPONSE_KEY, rollup_model
 from kokemus.metrics import compare, scores, spc
 from kokemus.metrics.suppression import SuppressionPolicy
 
@@ -177,7 +177,12 @@ class Filters:
         return self.start - timedelta(days=self.days), self.start - timedelta(days=1)
 
     def rollups(self, start: date | None = None, end: date | None = None,
-                unit_ids: list[int] | None = None):
+                unit_ids: list[int] | None = None, detail: bool = False):
+        """The rollup rows within the filters: the per-unit table unless a touchpoint,
+        channel or language filter (or ``detail``: touchpoint, question key, choice) needs
+        the full one."""
+        model = rollup_model(touchpoint=self.touchpoint_id or detail, channel=self.channel,
+                             language=self.language)
         q = Q(organisation_id=self.org.pk, day__gte=start or self.start,
               day__lte=end or self.end)
         ids = unit_ids or self.unit_ids
@@ -189,7 +194,7 @@ class Filters:
             q &= Q(channel=self.channel)
         if self.language:
             q &= Q(language=self.language)
-        return DailyCount.objects.filter(q)
+        return model.objects.filter(q)
 
     def aware_range(self) -> tuple[datetime, datetime]:
         zone = ZoneInfo(self.org.time_zone)
@@ -343,7 +348,8 @@ def heatmap(filters: Filters, journey, stages: list, touchpoints: list, metric_k
             if uid in in_filter:
                 unit_row[uid].append(idx)
     counts: dict[tuple[int, int], dict[int, int]] = defaultdict(lambda: defaultdict(int))
-    qs = (filters.rollups().filter(question_type=metric.question_type, touchpoint_id__in=tp_ids)
+    qs = (filters.rollups(detail=True).filter(question_type=metric.question_type,
+                                                touchpoint_id__in=tp_ids)
           .values("unit_id", "touchpoint_id", "value").annotate(n=Sum("count")).order_by())
     for r in qs:
         for idx in unit_row.get(r["unit_id"], ()):
@@ -358,7 +364,8 @@ def heatmap(filters: Filters, journey, stages: list, touchpoints: list, metric_k
 
     stage_of = {t.pk: t.stage_id for t in touchpoints}
     sums: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0, 0.0])  # n, Σx, Σx²
-    qs = (filters.rollups().filter(question_type__in=EMOTION_TYPES, touchpoint_id__in=tp_ids)
+    qs = (filters.rollups(detail=True).filter(question_type__in=EMOTION_TYPES,
+                                                touchpoint_id__in=tp_ids)
           .values("touchpoint_id", "question_type", "value", "choice")
           .annotate(n=Sum("count")).order_by())
     for r in qs:

@@ -6,6 +6,9 @@ transaction, so a response and its counts are committed together or not at all.
 
 from __future__ import annotations
 
+import itertools
+import os
+import threading
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
@@ -20,15 +23,20 @@ from kokemus.analytics.models import (
     NO_VALUE,
     RESPONSE_KEY,
     DailyCount,
+    UnitDayCount,
 )
 
 Key = tuple  # (organisation_id, unit_id, touchpoint_id, channel, language, question_key,
 #              question_type, day, value, choice)
 
-_COLUMNS = ["organisation_id", "unit_id", "touchpoint_id", "channel", "language",
-            "question_key", "question_type", "day", "value", "choice", "count"]
+_KEY_COLUMNS = ["organisation_id", "unit_id", "touchpoint_id", "channel", "language",
+                "question_key", "question_type", "day", "value", "choice"]
+_COLUMNS = [*_KEY_COLUMNS, "slot", "count"]
 _CONFLICT = ["organisation_id", "unit_id", "touchpoint_id", "channel", "language",
-             "question_key", "day", "value", "choice"]
+             "question_key", "day", "value", "choice", "slot"]
+_UNIT_KEY_COLUMNS = ["organisation_id", "unit_id", "question_type", "day", "value"]
+_UNIT_COLUMNS = [*_UNIT_KEY_COLUMNS, "slot", "count"]
+_UNIT_CONFLICT = ["organisation_id", "question_type", "day", "value", "unit_id", "slot"]
 _ZONES: dict[str, ZoneInfo] = {}
 
 
@@ -56,19 +64,73 @@ def keys_for(response, answers: Iterable, unit_zone: str) -> list[Key]:
     return keys
 
 
+SLOTS = 16  # rows per key that concurrent writers spread over (PostgreSQL)
+_slot_state = threading.local()
+_slot_sequence = itertools.count()
+
+
+def write_slot() -> int:
+    """The rollup slot of this thread: 0 on SQLite (one writer at a time anyway); on
+    PostgreSQL a number 0 … SLOTS-1 fixed per (process, thread), so two server threads
+    rarely add to the same row and do not wait for each other's commit."""
+    if connection.vendor != "postgresql":
+        return 0
+    pid = os.getpid()
+    if getattr(_slot_state, "pid", None) != pid:
+        _slot_state.pid = pid
+        _slot_state.slot = hash((pid, next(_slot_sequence))) % SLOTS
+    return _slot_state.slot
+
+
+def unit_counts(counts: Counter) -> Counter:
+    """DailyCount keys → UnitDayCount keys (organisation, unit, question type, day, value)."""
+    out: Counter = Counter()
+    for key, n in counts.items():
+        out[(key[0], key[1], key[6], key[7], key[8])] += n
+    return out
+
+
+def _upsert_sql(table: str, columns: list[str], conflict: list[str], rows: int) -> str:
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * rows)} "
+            f"ON CONFLICT ({', '.join(conflict)}) "
+            f"DO UPDATE SET count = {table}.count + excluded.count")
+
+
 def upsert_counts(counts: Counter, sign: int = 1) -> None:
-    """Add (or with ``sign=-1`` subtract) counts, one INSERT … ON CONFLICT per batch."""
+    """Add (or with ``sign=-1`` subtract) counts to both rollup tables.
+
+    Rows go in key order (two writers never lock the same rows in opposite orders). On
+    PostgreSQL both upserts are one statement (a data-modifying CTE): one round trip; on
+    SQLite two ``executemany``."""
+    counts = +counts if sign > 0 else Counter({k: n for k, n in counts.items() if n})
     if not counts:
         return
-    table = DailyCount._meta.db_table
-    cols = ", ".join(_COLUMNS)
-    placeholders = ", ".join(["%s"] * len(_COLUMNS))
-    sql = (f"INSERT INTO {table} ({cols}) VALUES ({placeholders}) "
-           f"ON CONFLICT ({', '.join(_CONFLICT)}) "
-           f"DO UPDATE SET count = {table}.count + excluded.count")
-    rows = [(*key, sign * n) for key, n in counts.items()]
+    slot = write_slot()
+    daily = [(*key, slot, sign * n) for key, n in sorted(counts.items(), key=_order)]
+    per_unit = [(*key, slot, sign * n)
+                for key, n in sorted(unit_counts(counts).items(), key=_order)]
+    dt, ut = DailyCount._meta.db_table, UnitDayCount._meta.db_table
     with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+        if connection.vendor == "postgresql":
+            for i in range(0, max(len(daily), len(per_unit)), 2000):
+                d, u = daily[i:i + 2000], per_unit[i:i + 2000]
+                parts, params = [], []
+                if d and u:
+                    parts.append(f"WITH d AS ({_upsert_sql(dt, _COLUMNS, _CONFLICT, len(d))}) ")
+                    params += [v for row in d for v in row]
+                    d = []
+                parts.append(_upsert_sql(ut, _UNIT_COLUMNS, _UNIT_CONFLICT, len(u)) if u
+                             else _upsert_sql(dt, _COLUMNS, _CONFLICT, len(d)))
+                params += [v for row in (u or d) for v in row]
+                cursor.execute("".join(parts), params)
+        else:
+            cursor.executemany(_upsert_sql(dt, _COLUMNS, _CONFLICT, 1), daily)
+            cursor.executemany(_upsert_sql(ut, _UNIT_COLUMNS, _UNIT_CONFLICT, 1), per_unit)
+
+
+def _order(item) -> tuple:
+    return tuple(str(v) for v in item[0])
 
 
 def bump_for_response(response, answers: Iterable, unit_zone: str, sign: int = 1) -> None:
@@ -289,14 +351,25 @@ def stored_counts(organisation_id: int | None = None, since=None) -> Counter:
     for row in rows.values_list(*KEY_FIELDS, "count").iterator(chunk_size=5000):
         if row[-1]:
             counts[tuple(row[:-1])] += row[-1]
-    return counts
+    return Counter({k: n for k, n in counts.items() if n})  # slots summing to zero
+
+
+def _scope(organisation_id, first_day, prefix: str = "") -> tuple[str, list]:
+    where, params = ["1 = 1"], []
+    if organisation_id is not None:
+        where.append(f"{prefix}organisation_id = %s")
+        params.append(organisation_id)
+    if first_day is not None:
+        where.append(f"{prefix}day >= %s")
+        params.append(first_day)
+    return " AND ".join(where), params
 
 
 @transaction.atomic
 def rebuild(organisation_id: int | None = None, since=None) -> int:
     """Replace the rollups by a recount of the raw answers (INSERT … SELECT … GROUP BY);
     returns the number of keys. With ``since`` (the raw-data horizon) the rollups of days
-    before it are kept as they are."""
+    before it are kept as they are. The per-unit rollups follow from the new counts."""
     rows = DailyCount.objects.all()
     if organisation_id is not None:
         rows = rows.filter(organisation_id=organisation_id)
@@ -308,59 +381,140 @@ def rebuild(organisation_id: int | None = None, since=None) -> int:
     table = DailyCount._meta.db_table
     with connection.cursor() as cursor:
         _tune(cursor)
-        cursor.execute(f"INSERT INTO {table} ({', '.join(_COLUMNS)}) {sql}", params)
+        cursor.execute(f"INSERT INTO {table} ({', '.join(_KEY_COLUMNS)}, count) {sql}", params)
+        n = cursor.rowcount
+    rebuild_unit_counts(organisation_id, first_day)
+    return n
+
+
+def rebuild_unit_counts(organisation_id: int | None = None, first_day: date | None = None,
+                        last_day: date | None = None) -> int:
+    """Recompute the per-unit rollups (slot 0) from DailyCount, optionally for one
+    organisation and a range of days. Call inside a transaction."""
+    where, params = _scope(organisation_id, first_day)
+    if last_day is not None:
+        where += " AND day <= %s"
+        params.append(last_day)
+    dt, ut = DailyCount._meta.db_table, UnitDayCount._meta.db_table
+    cols = ", ".join(_UNIT_KEY_COLUMNS)
+    with connection.cursor() as cursor:
+        _tune(cursor)
+        cursor.execute(f"DELETE FROM {ut} WHERE {where}", params)
+        cursor.execute(f"INSERT INTO {ut} ({cols}, count) SELECT {cols}, SUM(count) "
+                       f"FROM {dt} WHERE {where} GROUP BY {cols}", params)
         return cursor.rowcount
 
 
-_CMP = ["organisation_id", "unit_id", "touchpoint_id", "channel", "language",
-        "question_key", "question_type", "day", "value", "choice"]
+def compact(before: date | None = None) -> int:
+    """Fold the slots of days before ``before`` (default: yesterday and earlier in every
+    zone, i.e. two days ago UTC) into slot 0; returns the keys folded into. Concurrent writers
+    of those days (late imports) keep working: they add to their own slot again."""
+    if before is None:
+        before = datetime.now(UTC).date() - timedelta(days=1)
+    folded = 0
+    with transaction.atomic(), connection.cursor() as cursor:
+        for model, keys, conflict in ((DailyCount, _KEY_COLUMNS, _CONFLICT),
+                                      (UnitDayCount, _UNIT_KEY_COLUMNS, _UNIT_CONFLICT)):
+            table, cols = model._meta.db_table, ", ".join(keys)
+            source = "moved" if connection.vendor == "postgresql" else table
+
+            def fold(source=source, table=table, cols=cols, conflict=conflict):
+                return (f"INSERT INTO {table} ({cols}, slot, count) "
+                        f"SELECT {cols}, 0, SUM(count) FROM {source} "
+                        f"WHERE slot <> 0 AND day < %s GROUP BY {cols} "
+                        f"ON CONFLICT ({', '.join(conflict)}) "
+                        f"DO UPDATE SET count = {table}.count + excluded.count")
+            if connection.vendor == "postgresql":
+                cursor.execute(f"WITH moved AS (DELETE FROM {table} WHERE slot <> 0 AND "
+                               f"day < %s RETURNING {cols}, slot, count) {fold()}",
+                               [before, before])
+                folded += cursor.rowcount
+            else:  # one writer at a time: both statements see the same rows
+                cursor.execute(fold(), [before])
+                cursor.execute(f"DELETE FROM {table} WHERE slot <> 0 AND day < %s", [before])
+                folded += cursor.rowcount
+    return folded
+
+
+_CMP = _KEY_COLUMNS
+
+
+def _temp_table(cursor, name: str, columns: str, select: str, params: list,
+                index: list[str]) -> None:
+    cursor.execute(f"DROP TABLE IF EXISTS {name}")
+    # Declared column types: SQLite uses an index only between columns of the same
+    # affinity (CREATE TABLE … AS SELECT would leave these without one).
+    cursor.execute(f"CREATE TEMP TABLE {name} ({columns})")
+    cursor.execute(f"INSERT INTO {name} {select}", params)
+    cursor.execute(f"CREATE INDEX {name}_key ON {name} ({', '.join(index)})")
+
+
+_KEY_TYPES = ("organisation_id bigint, unit_id bigint, touchpoint_id bigint, "
+              "channel varchar(16), language varchar(8), question_key varchar(64), "
+              "question_type varchar(32), day date, value integer, choice varchar(64)")
+_UNIT_KEY_TYPES = ("organisation_id bigint, unit_id bigint, question_type varchar(32), "
+                   "day date, value integer")
+
+
+def _differences(cursor, x: str, s: str, cmp: list[str], s_params: list | None = None) -> list:
+    """Rows (key…, stored, recounted) where table ``s`` (stored, column ``count``) and
+    ``x`` (expected, column ``n``) disagree; zero counts equal missing rows."""
+    same = " AND ".join(f"s.{c} = x.{c}" for c in cmp)
+    cursor.execute(
+        f"SELECT {', '.join('x.' + c for c in cmp)}, COALESCE(s.count, 0), x.n "
+        f"FROM {x} x LEFT JOIN {s} s ON {same} "
+        f"WHERE x.n <> COALESCE(s.count, 0) "
+        f"UNION ALL "
+        f"SELECT {', '.join('s.' + c for c in cmp)}, s.count, 0 "
+        f"FROM {s} s WHERE s.count <> 0 "
+        f"AND NOT EXISTS (SELECT 1 FROM {x} x WHERE {same})", (s_params or []) * 2)
+    return cursor.fetchall()
 
 
 def verify(organisation_id: int | None = None, since=None) -> list[tuple[Key, int, int]]:
     """Keys whose stored count differs from the recount: (key, stored, recounted).
 
-    The recount goes into a temporary table and is compared with the rollups in SQL, so
-    only the differences reach Python. ``since``: the raw-data horizon (days before it are
-    not checked; their raw rows may have been dropped)."""
+    The recount goes into a temporary table and is compared with the rollups (summed over
+    slots) in SQL, so only the differences reach Python. Then the per-unit rollups are
+    compared with DailyCount summed per unit; their differences are reported with ``"*"``
+    for touchpoint, channel, language, question key and choice. ``since``: the raw-data
+    horizon (days before it are not checked; their raw rows may have been dropped)."""
     sql, params = _raw_select(organisation_id, since)
-    table = DailyCount._meta.db_table
-    stored_where, stored_params = ["count <> 0"], []
-    if organisation_id is not None:
-        stored_where.append("organisation_id = %s")
-        stored_params.append(organisation_id)
     first_day = horizon(since)[1]
-    if first_day is not None:
-        stored_where.append("day >= %s")
-        stored_params.append(first_day)
-    same = " AND ".join(f"s.{c} = x.{c}" for c in _CMP)
+    dt, ut = DailyCount._meta.db_table, UnitDayCount._meta.db_table
+    where, wparams = _scope(organisation_id, first_day)
+    cols, ucols = ", ".join(_KEY_COLUMNS), ", ".join(_UNIT_KEY_COLUMNS)
+    temps = ["kokemus_rollup_recount", "kokemus_rollup_stored", "kokemus_unit_expected",
+             "kokemus_unit_stored"]
     with transaction.atomic(), connection.cursor() as cursor:
         _tune(cursor)
-        cursor.execute("DROP TABLE IF EXISTS kokemus_rollup_recount")
-        # Declared column types: SQLite uses an index only between columns of the same
-        # affinity (CREATE TABLE … AS SELECT would leave these without one).
-        cursor.execute(
-            "CREATE TEMP TABLE kokemus_rollup_recount (organisation_id bigint, unit_id bigint, "
-            "touchpoint_id bigint, channel varchar(16), language varchar(8), "
-            "question_key varchar(64), question_type varchar(32), day date, value integer, "
-            "choice varchar(64), n bigint)")
-        cursor.execute(f"INSERT INTO kokemus_rollup_recount {sql}", params)
-        # Joins by index on both sides (SQLite has no hash joins): the rollups' unique key
-        # has one row per key, the recount gets an index of its own.
-        cursor.execute(f"CREATE INDEX kokemus_rollup_recount_key ON kokemus_rollup_recount "
-                       f"({', '.join(_CONFLICT)})")
-        cursor.execute(
-            f"SELECT {', '.join('x.' + c for c in _CMP)}, COALESCE(s.count, 0), x.n "
-            f"FROM kokemus_rollup_recount x LEFT JOIN {table} s ON {same} "
-            f"WHERE s.count IS NULL OR s.count <> x.n "
-            f"UNION ALL "
-            f"SELECT {', '.join('s.' + c for c in _CMP)}, s.count, 0 "
-            f"FROM {table} s WHERE {' AND '.join('s.' + w for w in stored_where)} "
-            f"AND NOT EXISTS (SELECT 1 FROM kokemus_rollup_recount x WHERE {same})",
-            stored_params)
-        rows = cursor.fetchall()
-        cursor.execute("DROP TABLE kokemus_rollup_recount")
-    out = [(_key(row), int(row[10]), int(row[11])) for row in rows]
-    return sorted(out, key=lambda m: repr(m[0]))
+        _temp_table(cursor, temps[0], _KEY_TYPES + ", n bigint", sql, params, _CONFLICT[:-1])
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {dt} WHERE slot <> 0 AND {where})",
+                       wparams)
+        stored_params: list = []
+        if cursor.fetchone()[0]:  # several slots per key: sum them first
+            _temp_table(cursor, temps[1], _KEY_TYPES + ", count bigint",
+                        f"SELECT {cols}, SUM(count) FROM {dt} WHERE {where} GROUP BY {cols}",
+                        wparams, _CONFLICT[:-1])
+            stored = temps[1]
+        else:
+            stored, stored_params = f"(SELECT {cols}, count FROM {dt} WHERE {where})", wparams
+        # Joins by index on both sides (SQLite has no hash joins).
+        rows = [(_key(r), int(r[10]), int(r[11]))
+                for r in _differences(cursor, temps[0], stored, _CMP, stored_params)]
+        _temp_table(cursor, temps[2], _UNIT_KEY_TYPES + ", n bigint",
+                    f"SELECT {ucols}, SUM(count) FROM {dt} WHERE {where} GROUP BY {ucols}",
+                    wparams, _UNIT_CONFLICT[:-1])
+        _temp_table(cursor, temps[3], _UNIT_KEY_TYPES + ", count bigint",
+                    f"SELECT {ucols}, SUM(count) FROM {ut} WHERE {where} GROUP BY {ucols}",
+                    wparams, _UNIT_CONFLICT[:-1])
+        for r in _differences(cursor, temps[2], temps[3], _UNIT_KEY_COLUMNS):
+            day = date.fromisoformat(r[3]) if isinstance(r[3], str) else r[3]
+            rows.append(((r[0], r[1], "*", "*", "*", "*", r[2], day, r[4], "*"),
+                         int(r[5]), int(r[6])))
+        for name in temps:
+            cursor.execute(f"DROP TABLE IF EXISTS {name}")
+    return sorted(rows, key=lambda m: repr(m[0]))
 
 
 def on_response_deleted(response, answers: Iterable | None = None) -> None:

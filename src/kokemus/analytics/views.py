@@ -195,10 +195,10 @@ SCORE_TYPES = ("nps", "csat", "smiley", "fft")
 
 def _comments_queryset(f: queries.Filters, search: str = ""):
     start, end = f.aware_range()
+    # the answer's own copy of submitted_at: the partial free-text index, partition pruning
     qs = (Answer.objects.filter(organisation_id=f.org.pk, question_type="free_text",
-                                response__unit_id__in=f.unit_ids,
-                                response__submitted_at__gte=start,
-                                response__submitted_at__lt=end)
+                                submitted_at__gte=start, submitted_at__lt=end,
+                                response__unit_id__in=f.unit_ids)
           .exclude(text=""))
     if f.touchpoint_id:
         qs = qs.filter(response__touchpoint_id=f.touchpoint_id)
@@ -209,7 +209,7 @@ def _comments_queryset(f: queries.Filters, search: str = ""):
     if search:
         qs = qs.filter(text__icontains=search)
     return qs.select_related("response__unit", "response__touchpoint").order_by(
-        "-response__submitted_at", "-id")
+        "-submitted_at", "-id")
 
 
 def _attach_scores(answers: list) -> None:

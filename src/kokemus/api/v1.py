@@ -21,7 +21,7 @@ from ninja.security import HttpBearer
 
 from kokemus.accounts.audit import Actor
 from kokemus.accounts.models import Unit
-from kokemus.analytics.models import DailyCount
+from kokemus.analytics.models import rollup_model
 from kokemus.api import ratelimit
 from kokemus.api.actions import authenticate_token
 from kokemus.api.errors import ApiError, django_validation_details
@@ -362,7 +362,8 @@ def value_counts(org_id: int, metric: str, units, touchpoint: int | None,
                  start: date, end: date) -> np.ndarray:
     """Answer counts per scale value (lowest first) from the DailyCount rollups."""
     lo, hi = VALUE_RANGE[metric]
-    qs = DailyCount.objects.filter(organisation_id=org_id, question_type=metric,
+    qs = rollup_model(touchpoint=touchpoint is not None).objects.filter(
+        organisation_id=org_id, question_type=metric,
                                    day__gte=start, day__lte=end, value__gte=lo, value__lte=hi)
     if units is not None:
         qs = qs.filter(unit__in=units)

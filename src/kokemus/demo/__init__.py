@@ -181,11 +181,11 @@ def _bulk_delete_feedback(org: Organisation) -> None:
     Only rows that nothing else points at are removed this way; the apps' reset hooks
     then delete responses and the rest through the ORM.
     """
-    from kokemus.analytics.models import DailyCount
+    from kokemus.analytics.models import DailyCount, UnitDayCount
     from kokemus.comments.models import CommentAnalysis, StaffMention
     from kokemus.responses.models import Answer
 
-    for model in (DailyCount, CommentAnalysis, StaffMention):
+    for model in (DailyCount, UnitDayCount, CommentAnalysis, StaffMention):
         qs = model.objects.filter(organisation=org)
         qs._raw_delete(qs.db)
     answers = Answer.objects.filter(organisation=org)

@@ -44,7 +44,6 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from kokemus.accounts.models import Unit
-from kokemus.analytics.models import DailyCount
 from kokemus.goals import series as S
 from kokemus.goals.models import Metric, Scope
 from kokemus.metrics import forecast as F
@@ -186,8 +185,9 @@ def _peer(draft: Draft, start: date, end: date) -> tuple[object, float] | None:
     if not siblings:
         return None
     q = S._metric_q(draft.metric, draft.behaviour)
-    rows = DailyCount.objects.filter(q, organisation_id=draft.org.pk, day__gte=start,
-                                     day__lte=end)
+    rows = S._table(draft.metric, draft.behaviour,
+                    draft.touchpoint if draft.scope == Scope.TOUCHPOINT else None).objects.filter(
+        q, organisation_id=draft.org.pk, day__gte=start, day__lte=end)
     if draft.scope == Scope.TOUCHPOINT and draft.touchpoint is not None:
         rows = rows.filter(touchpoint_id=draft.touchpoint.pk)
     rows = rows.values("unit__path", "value").annotate(n=Sum("count")).order_by()

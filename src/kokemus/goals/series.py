@@ -1,4 +1,5 @@
-"""Reading a goal's metric from the DailyCount rollups, on the goal's display scale.
+"""Reading a goal's metric from the rollups (UnitDayCount; DailyCount for a touchpoint or one
+behaviour question), on the goal's display scale.
 
 Display scales (what a goal's ``target`` means):
 
@@ -24,7 +25,7 @@ import numpy as np
 from django.db.models import Q, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 
-from kokemus.analytics.models import RESPONSE_KEY, DailyCount
+from kokemus.analytics.models import RESPONSE_KEY, rollup_model
 from kokemus.analytics.queries import POLICY, estimate, local_today
 from kokemus.metrics import scores
 
@@ -153,6 +154,12 @@ def _metric_q(metric: str, behaviour: str = "") -> Q:
     return q
 
 
+def _table(metric: str, behaviour: str, touchpoint_id: int | None = None):
+    """The per-unit rollups unless one behaviour question or a touchpoint is asked for."""
+    return rollup_model(touchpoint=touchpoint_id,
+                        question_key=behaviour if metric == "behaviour" else None)
+
+
 def _as_date(b) -> date:
     return b.date() if isinstance(b, datetime) else b
 
@@ -192,8 +199,8 @@ def series(scope: ScopeRef, metric: str, behaviour: str, start: date, end: date,
     if metric not in WITH_DATA:
         return Series(metric, grain, [])
     trunc = TruncMonth("day") if grain == "month" else TruncWeek("day")
-    rows = (DailyCount.objects.filter(scope.q() & _metric_q(metric, behaviour),
-                                      day__gte=start, day__lte=end)
+    rows = (_table(metric, behaviour, scope.touchpoint_id).objects
+            .filter(scope.q() & _metric_q(metric, behaviour), day__gte=start, day__lte=end)
             .annotate(bucket=trunc).values("bucket", "value")
             .annotate(n=Sum("count")).order_by())
     buckets: dict[date, dict[int, int]] = defaultdict(lambda: defaultdict(int))
@@ -210,8 +217,8 @@ def series(scope: ScopeRef, metric: str, behaviour: str, start: date, end: date,
 def pooled(scope: ScopeRef, metric: str, behaviour: str, start: date, end: date) -> Value:
     if metric not in WITH_DATA:
         return Value(None, 0)
-    rows = (DailyCount.objects.filter(scope.q() & _metric_q(metric, behaviour),
-                                      day__gte=start, day__lte=end)
+    rows = (_table(metric, behaviour, scope.touchpoint_id).objects
+            .filter(scope.q() & _metric_q(metric, behaviour), day__gte=start, day__lte=end)
             .values("value").annotate(n=Sum("count")).order_by())
     counts = {r["value"]: r["n"] for r in rows}
     v = score(metric, counts)
@@ -228,7 +235,8 @@ def per_unit_monthly(org, metric: str, behaviour: str, units: list, start: date,
     q = Q(organisation_id=org.pk) & _metric_q(metric, behaviour)
     if touchpoint_id:
         q &= Q(touchpoint_id=touchpoint_id)
-    rows = (DailyCount.objects.filter(q, day__gte=start, day__lte=end)
+    rows = (_table(metric, behaviour, touchpoint_id).objects
+            .filter(q, day__gte=start, day__lte=end)
             .annotate(bucket=TruncMonth("day"))
             .values("unit__path", "bucket", "value").annotate(n=Sum("count")).order_by())
     acc: dict[int, dict[date, dict[int, int]]] = defaultdict(

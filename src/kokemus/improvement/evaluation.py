@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kokemus.accounts.models import Unit, UnitKind
-from kokemus.analytics.models import DailyCount
+from kokemus.analytics.models import rollup_model
 from kokemus.metrics import compare, forecast, impact, spc
 
 MAX_WINDOW = 180   # days after the start that are evaluated
@@ -133,8 +133,9 @@ def comparable_units(action, treated: list[Unit], window_end: date | None = None
 
 
 def _counts(org_id, unit_ids, qtype, start: date, end: date, touchpoint_id=None) -> Period:
-    rows = DailyCount.objects.filter(organisation_id=org_id, question_type=qtype,
-                                     unit_id__in=unit_ids, day__gte=start, day__lt=end)
+    rows = rollup_model(touchpoint=touchpoint_id).objects.filter(
+        organisation_id=org_id, question_type=qtype, unit_id__in=unit_ids, day__gte=start,
+        day__lt=end)
     if touchpoint_id:
         rows = rows.filter(touchpoint_id=touchpoint_id)
     counts = {r["value"]: r["n"] for r in rows.values("value").annotate(n=Sum("count"))
@@ -144,8 +145,9 @@ def _counts(org_id, unit_ids, qtype, start: date, end: date, touchpoint_id=None)
 
 def _weekly(org_id, unit_ids, metric, start, end, touchpoint_id=None):
     qtype = SPEC[metric][0]
-    rows = DailyCount.objects.filter(organisation_id=org_id, question_type=qtype,
-                                     unit_id__in=unit_ids, day__gte=start, day__lt=end)
+    rows = rollup_model(touchpoint=touchpoint_id).objects.filter(
+        organisation_id=org_id, question_type=qtype, unit_id__in=unit_ids, day__gte=start,
+        day__lt=end)
     if touchpoint_id:
         rows = rows.filter(touchpoint_id=touchpoint_id)
     weeks: dict[date, dict[int, int]] = defaultdict(lambda: defaultdict(int))

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
 from kokemus.journeys.i18n import pick
@@ -204,8 +205,11 @@ def answer_rows(f, lookups: Lookups) -> Iterator[tuple]:
 def rollup_rows(f, lookups: Lookups, suppress: bool = False) -> Iterator[tuple]:
     from kokemus.analytics.queries import POLICY
 
-    qs = f.rollups().values_list("day", "unit_id", "touchpoint_id", "channel", "language",
-                                 "question_key", "question_type", "value", "choice", "count")
+    # one row per key: the slots of concurrent writers summed
+    qs = (f.rollups(detail=True)
+          .values_list("day", "unit_id", "touchpoint_id", "channel", "language",
+                       "question_key", "question_type", "value", "choice")
+          .annotate(n=Sum("count")).filter(n__gt=0))
     units = lookups.units
 
     def full(r):

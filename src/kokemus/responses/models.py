@@ -28,15 +28,20 @@ class ResponseChannel(models.TextChoices):
 
 
 class Response(models.Model):
+    # No single-column indexes on the foreign keys: the composite indexes below serve the
+    # reads, and every index costs each insert (and a rebuild in bulk loads). Deleting a
+    # unit, touchpoint, survey version or collection point (rare) scans instead.
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE,
-                                     related_name="responses")
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="responses")
+                                     related_name="responses", db_index=False)
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="responses",
+                             db_index=False)
     touchpoint = models.ForeignKey(Touchpoint, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="responses")
+                                   related_name="responses", db_index=False)
     survey_version = models.ForeignKey(SurveyVersion, on_delete=models.PROTECT,
-                                       related_name="responses")
+                                       related_name="responses", db_index=False)
     collection_point = models.ForeignKey(CollectionPoint, null=True, blank=True,
-                                         on_delete=models.SET_NULL, related_name="responses")
+                                         on_delete=models.SET_NULL, related_name="responses",
+                                         db_index=False)
     channel = models.CharField(max_length=16, choices=ResponseChannel.choices)
     language = models.CharField(max_length=8)
     submitted_at = models.DateTimeField(db_index=True)
@@ -59,7 +64,8 @@ class Response(models.Model):
 
 
 class Answer(models.Model):
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+",
+                                     db_index=False)
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
     # Copy of response.submitted_at (the partition key on PostgreSQL), set when written.
     submitted_at = models.DateTimeField()
@@ -71,8 +77,11 @@ class Answer(models.Model):
 
     class Meta:
         ordering = ["id"]
-        indexes = [models.Index(fields=["organisation", "question_type"]),
-                   models.Index(fields=["response"])]
+        # The response foreign key has its index; comments (free text) have a partial one
+        # by organisation and time.
+        indexes = [models.Index(fields=["organisation", "submitted_at"],
+                                condition=models.Q(question_type="free_text"),
+                                name="answer_free_text_idx")]
 
     def __str__(self) -> str:
         return f"{self.question_key}={self.value if self.value is not None else self.choice}"

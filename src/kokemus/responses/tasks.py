@@ -1,7 +1,8 @@
 """Background maintenance of the response partitions (run by ``kokemus worker``).
 
 ``maintain_partitions`` creates the coming months' partitions and applies
-``KOKEMUS_RAW_RETENTION_MONTHS``, then queues itself for the next day (03:15 UTC), as
+``KOKEMUS_RAW_RETENTION_MONTHS``, folds the rollups' per-writer slots of past days into
+one row per key (:func:`kokemus.analytics.rollups.compact`), then queues itself for the next day (03:15 UTC), as
 ``reports.tasks.send_due_reports`` does hourly. :func:`schedule_maintenance` starts the
 chain (called when the worker starts); ``kokemus partitions ensure`` / ``retention`` from
 cron do the same work. On SQLite nothing is scheduled.
@@ -20,10 +21,13 @@ RUN_AT = dt.time(3, 15)
 
 @task()
 def maintain_partitions() -> dict:
+    from kokemus.analytics.rollups import compact
     from kokemus.responses.partitions import maintain
 
     try:
-        return maintain()
+        result = maintain()
+        result["rollup_keys_compacted"] = compact()
+        return result
     finally:
         schedule_maintenance()
 

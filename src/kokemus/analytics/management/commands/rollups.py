@@ -8,10 +8,12 @@ from kokemus.analytics import rollups
 
 
 class Command(BaseCommand):
-    help = "Rebuild the rollup tables from raw answers, or verify them (exit 1 on mismatch)."
+    help = ("Rebuild the rollup tables from raw answers, verify them (exit 1 on mismatch), or "
+            "compact them (fold the per-writer slots of past days into one row per key; the "
+            "worker does this every night).")
 
     def add_arguments(self, parser):
-        parser.add_argument("action", choices=["rebuild", "verify"])
+        parser.add_argument("action", choices=["rebuild", "verify", "compact"])
         parser.add_argument("--organisation", help="organisation short name (default: all)")
         parser.add_argument("--since", type=date.fromisoformat, default=None,
                             help="first local date to recount (YYYY-MM-DD); earlier days, "
@@ -26,6 +28,10 @@ class Command(BaseCommand):
             if org is None:
                 raise CommandError(f"no organisation {opts['organisation']!r}")
             org_id = org.pk
+        if opts["action"] == "compact":
+            n = rollups.compact()
+            self.stdout.write(f"rollups compacted: {n} keys")
+            return
         if opts["since"] is None:
             from kokemus.responses.partitions import raw_horizon
 
