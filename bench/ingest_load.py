@@ -5,7 +5,12 @@ collection point, starts `kokemus serve --workers 2`, and drives it for --second
 loopback asyncio load generator (raw HTTP/1.1 keep-alive sockets, form-encoded posts, a
 unique idempotency key each). Then the same load against bench/baseline_app.py (a minimal
 Django view inserting one row, same DB, same worker count). Checks that exactly as many
-responses are stored as 2xx/3xx answers were given. Prints JSON, including the worker
+responses are stored as 2xx/3xx answers were given.
+
+Each connection comes from its own loopback source address (127.0.0.N; ``--devices``), like
+devices of real respondents: the public form's rate limit counts per device, so with a
+single source address every submission would queue on one rate-limit row (``--devices 1``
+measures that). Prints JSON, including the worker
 processes' CPU time per accepted response (less sensitive to other load on the machine than
 the throughput).
 
@@ -19,6 +24,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -156,7 +162,14 @@ async def one_request(reader, writer, port, path, body: bytes):
     return status, headers
 
 
-async def client_loop(port, path, deadline, stats: Stats, retry: bool, stop_event=None):
+def device_ip(i: int, devices: int) -> str:
+    """The loopback source address of connection ``i`` (Linux routes all of 127/8 to lo)."""
+    n = i % max(devices, 1)
+    return f"127.0.{n // 250}.{n % 250 + 1}"
+
+
+async def client_loop(port, path, deadline, stats: Stats, retry: bool, stop_event=None,
+                      local_ip: str | None = None):
     reader = writer = None
     pending: str | None = None
     while time.time() < deadline or (retry and pending):
@@ -166,7 +179,8 @@ async def client_loop(port, path, deadline, stats: Stats, retry: bool, stop_even
         body = f"q-nps=9&q-why=hyva&idem={key}".encode()
         try:
             if writer is None:
-                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                reader, writer = await asyncio.open_connection(
+                    "127.0.0.1", port, local_addr=(local_ip, 0) if local_ip else None)
             t0 = time.perf_counter()
             status, headers = await one_request(reader, writer, port, path, body)
             stats.latencies.append(time.perf_counter() - t0)
@@ -195,12 +209,21 @@ async def client_loop(port, path, deadline, stats: Stats, retry: bool, stop_even
         writer.close()
 
 
-async def drive(port, path, seconds, connections, retry=False) -> Stats:
+async def drive(port, path, seconds, connections, retry=False, devices=1) -> Stats:
+    """``connections`` keep-alive connections; connection i comes from device (source IP)
+    i % devices, so each device's rate-limit counter is its own row, as in real use."""
     stats = Stats()
     deadline = time.time() + seconds
-    await asyncio.gather(*(client_loop(port, path, deadline, stats, retry)
-                           for _ in range(connections)))
+    await asyncio.gather(*(client_loop(port, path, deadline, stats, retry,
+                                       local_ip=device_ip(i, devices) if devices > 1 else None)
+                           for i in range(connections)))
     return stats
+
+
+def own_cpu_seconds() -> float:
+    """User + system CPU seconds of this process (the load generator)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def worker_cpu_seconds(proc: subprocess.Popen) -> float:
@@ -223,6 +246,10 @@ def cpu_ms_per_accepted(cpu: float, stats: Stats) -> float | None:
     return round(cpu * 1000 / len(stats.accepted), 2) if stats.accepted else None
 
 
+def per_request_ms(cpu: float, stats: Stats) -> float | None:
+    return round(cpu * 1000 / len(stats.latencies), 3) if stats.latencies else None
+
+
 def count_rows(admin_url: str, dbname: str, sql: str) -> int:
     url = admin_url.rsplit("/", 1)[0] + "/" + dbname
     return int(psql(url, sql))
@@ -233,29 +260,39 @@ def main():
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--devices", type=int, default=None,
+                    help="distinct client source addresses (default: one per connection; "
+                         "1 = every request from 127.0.0.1, one shared rate-limit row)")
     ap.add_argument("--admin-url", default=os.environ.get(
         "BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
+    ap.add_argument("--skip-baseline", action="store_true",
+                    help="measure kokemus only (no ratio; for quick iterations)")
     args = ap.parse_args()
+    devices = args.connections if args.devices is None else args.devices
     var = f"/tmp/kokemus-ingest-{uuid.uuid4().hex[:6]}"
     dbname, db_url = scratch_db(args.admin_url, "kokemus_bench")
     result = {"bench": "ingest_load", "seconds": args.seconds,
-              "connections": args.connections, "workers": args.workers}
+              "connections": args.connections, "devices": devices, "workers": args.workers}
     try:
         env = server_env(db_url, var)
         code = prepare(env)
         port = free_port()
         proc = start_kokemus(env, port, args.workers)
         try:
-            cpu0 = worker_cpu_seconds(proc)
-            stats = asyncio.run(drive(port, f"/r/{code}/", args.seconds, args.connections))
-            cpu = worker_cpu_seconds(proc) - cpu0
+            cpu0, own0 = worker_cpu_seconds(proc), own_cpu_seconds()
+            stats = asyncio.run(drive(port, f"/r/{code}/", args.seconds, args.connections,
+                                        devices=devices))
+            cpu, own = worker_cpu_seconds(proc) - cpu0, own_cpu_seconds() - own0
         finally:
             stop(proc)
         stored = count_rows(args.admin_url, dbname, "SELECT count(*) FROM responses_response")
         result["kokemus"] = {**stats.summary(args.seconds),
                              "worker_cpu_ms_per_accepted": cpu_ms_per_accepted(cpu, stats),
+                             "load_generator_cpu_ms_per_request": per_request_ms(own, stats),
                              "stored": stored,
                              "stored_equals_accepted": stored == len(stats.accepted)}
+        if args.skip_baseline:
+            return finish(result)
         # baseline: minimal Django view, one row per request, same DB and workers
         psql(db_url, "CREATE TABLE IF NOT EXISTS bench_baseline_row (id bigserial PRIMARY KEY,"
                      " idem varchar(100) UNIQUE, nps integer, created_at timestamptz "
@@ -268,20 +305,26 @@ def main():
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_up(bport, "/r/x/")
-            cpu0 = worker_cpu_seconds(bproc)
-            bstats = asyncio.run(drive(bport, "/r/base/", args.seconds, args.connections))
-            bcpu = worker_cpu_seconds(bproc) - cpu0
+            cpu0, own0 = worker_cpu_seconds(bproc), own_cpu_seconds()
+            bstats = asyncio.run(drive(bport, "/r/base/", args.seconds, args.connections,
+                                         devices=devices))
+            bcpu, bown = worker_cpu_seconds(bproc) - cpu0, own_cpu_seconds() - own0
         finally:
             stop(bproc)
         bstored = count_rows(args.admin_url, dbname, "SELECT count(*) FROM bench_baseline_row")
         result["baseline"] = {**bstats.summary(args.seconds),
                               "worker_cpu_ms_per_accepted": cpu_ms_per_accepted(bcpu, bstats),
+                              "load_generator_cpu_ms_per_request": per_request_ms(bown, bstats),
                               "stored": bstored}
         b = result["baseline"]["accepted_per_s"] or 1
         result["ratio_to_baseline"] = round(result["kokemus"]["accepted_per_s"] / b, 3)
     finally:
         drop_db(args.admin_url, dbname)
         subprocess.run(["rm", "-rf", var])
+    return finish(result)
+
+
+def finish(result: dict) -> int:
     print(json.dumps(result, indent=2))
     return 0 if result.get("kokemus", {}).get("stored_equals_accepted") else 1
 

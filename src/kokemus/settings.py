@@ -117,6 +117,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
     DATABASES["default"]["TEST"] = {"NAME": envstr("KOKEMUS_SQLITE_TEST_NAME", "") or None}
+# PostgreSQL: Django's backend with a health check that needs no round trip
+# (kokemus.db.postgresql).
+PG_ENGINE = "kokemus.db.postgresql"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = PG_ENGINE
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Optional streaming read replica for dashboard/report reads (docs/scaling.md).
@@ -124,6 +129,8 @@ _replica_url = envstr("DATABASE_REPLICA_URL", "")
 if _replica_url:
     DATABASES["replica"] = dj_database_url.parse(
         _replica_url, conn_max_age=envint("CONN_MAX_AGE", 60), conn_health_checks=True)
+    if DATABASES["replica"]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES["replica"]["ENGINE"] = PG_ENGINE
     DATABASES["replica"].setdefault("OPTIONS", {})["connect_timeout"] = envint(
         "DATABASE_REPLICA_CONNECT_TIMEOUT", 2)
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}

@@ -86,6 +86,16 @@ def prepare_free_text(organisation_id: int, answers: list) -> dict[int, list[int
     return mentions
 
 
+def pending_comments(organisation_id: int, answers: list) -> list[tuple[object, str]]:
+    """The answers (after :func:`prepare_free_text`) that get a pending analysis, each with
+    the redacted text the analysis holds."""
+    comments = [a for a in answers if a.question_type == "free_text" and a.text]
+    if not comments:
+        return []
+    ctx = org_text_context(organisation_id)
+    return [(a, redact(a.text, ctx.staff_names) if ctx.keep_raw else a.text) for a in comments]
+
+
 def after_answers_stored(response, answers: list, mentions: dict[int, list[int]]) -> None:
     """Record staff mentions and a *pending* analysis per comment, in the same transaction.
 
@@ -104,15 +114,11 @@ def after_answers_stored_many(items: list[tuple[object, list, dict[int, list[int
         mention_rows += [StaffMention(organisation_id=response.organisation_id,
                                       answer=answers[i], membership_id=mid)
                          for i, mids in mentions.items() for mid in mids]
-        comments = [a for a in answers if a.question_type == "free_text" and a.text]
-        if not comments:
-            continue
-        ctx = org_text_context(response.organisation_id)
         analyses += [
             CommentAnalysis(organisation_id=response.organisation_id, answer=a,
                             language=response.language, sentiment=PENDING, score=0.0,
-                            redacted=redact(a.text, ctx.staff_names) if ctx.keep_raw else a.text)
-            for a in comments]
+                            redacted=redacted)
+            for a, redacted in pending_comments(response.organisation_id, answers)]
     if mention_rows:
         StaffMention.objects.bulk_create(mention_rows)
     if analyses:

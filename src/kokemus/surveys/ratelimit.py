@@ -2,10 +2,11 @@
 
 One row per (code, IP) in ``RespondRateCounter``, counted with a single
 ``INSERT … ON CONFLICT (key) DO UPDATE … RETURNING`` statement (PostgreSQL and SQLite):
-no cache round trips, no separate commits. The public view runs it as the *last*
-statement of the transaction that stores the response, so a submission over the limit is
-rolled back together with its count check, and the counter row is locked only for the
-moment before the commit. The table lives in the database every web process and machine
+no cache round trips, no separate commits. The public view runs it in the transaction
+that stores the response, after the response's rows and just before the rollup counts
+(``do_submit_response(before_counts=…)``), so a submission over the limit is rolled back
+together with its count check, and the counter row is locked only for the last moments
+before the commit (the rollup rows, shared by every device, are locked later still). The table lives in the database every web process and machine
 shares, so the limit holds across workers and machines.
 
 The window starts with a device's first submission (like a cache entry with a timeout)
