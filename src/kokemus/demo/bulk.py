@@ -127,11 +127,11 @@ def encode_grouped(n: int, fields: list) -> bytes:
             key = key * len(extra) + values
         elif extra is not None:
             key = key * 2 + extra.astype(np.int64)
-    _uniq, inverse = np.unique(key, return_inverse=True)
+    groups, inverse = np.unique(key, return_inverse=True)
     order = np.argsort(inverse, kind="stable")
-    bounds = np.searchsorted(inverse[order], np.arange(len(_uniq) + 1))
+    bounds = np.searchsorted(inverse[order], np.arange(len(groups) + 1))
     parts = []
-    for g in range(len(_uniq)):
+    for g in range(len(groups)):
         idx = order[bounds[g]:bounds[g + 1]]
         first = idx[0]
         layout: list = [("count", ">i2")]
@@ -412,10 +412,9 @@ class BulkWriter:
         n = len(k["count"])
         table = DailyCount._meta.db_table
         conflict = [c for c in ROLLUP_COLUMNS if c not in ("question_type", "count")]
-        try:
-            return self._write_rollups(k, n, table, conflict)
-        finally:
-            self._write_unit_rollups(k)
+        written = self._write_rollups(k, n, table, conflict)
+        self._write_unit_rollups(k)
+        return written
 
     def _write_unit_rollups(self, k) -> None:
         """The per-unit rollups of the organisations and days just written, recomputed from

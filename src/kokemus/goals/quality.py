@@ -186,7 +186,8 @@ def _peer(draft: Draft, start: date, end: date) -> tuple[object, float] | None:
         return None
     q = S._metric_q(draft.metric, draft.behaviour)
     rows = S._table(draft.metric, draft.behaviour,
-                    draft.touchpoint if draft.scope == Scope.TOUCHPOINT else None).objects.filter(
+                    draft.touchpoint.pk if draft.scope == Scope.TOUCHPOINT and draft.touchpoint
+                    else None).objects.filter(
         q, organisation_id=draft.org.pk, day__gte=start, day__lte=end)
     if draft.scope == Scope.TOUCHPOINT and draft.touchpoint is not None:
         rows = rows.filter(touchpoint_id=draft.touchpoint.pk)
