@@ -35,6 +35,40 @@ def test_generate_is_reproducible_and_rollups_verify(db):
                 .values_list("text", flat=True)[:50]) == texts
 
 
+def test_loads_into_days_with_rollups_and_live_submissions_afterwards(db):
+    """A second load into the same days takes the merge path (per-unit rollups recomputed
+    in SQL); the first one the fresh path (summed from the arrays). Live submissions after
+    both get ids past the blocks the loads reserved."""
+    from kokemus.analytics.models import DailyCount, UnitDayCount
+    from kokemus.responses.actions import do_submit_response
+    from kokemus.surveys.models import CollectionPoint
+
+    _demo()
+    Response.objects.all().delete()
+    rollups.rebuild()
+    assert not UnitDayCount.objects.exists()
+    story.generate(1500, seed=7, batch_size=500)
+    assert rollups.verify() == []
+    fresh = {(u.unit_id, u.question_type, u.day, u.value): u.count
+             for u in UnitDayCount.objects.all()}
+    rollups.rebuild()  # the SQL derivation gives the same per-unit rollups
+    assert {(u.unit_id, u.question_type, u.day, u.value): u.count
+            for u in UnitDayCount.objects.all()} == fresh
+    keys = DailyCount.objects.count()
+    story.generate(1000, seed=8, batch_size=500)
+    assert Response.objects.count() == 2500
+    assert rollups.verify() == []
+    assert DailyCount.objects.count() >= keys
+    cp = CollectionPoint.objects.filter(survey__versions__isnull=False).first()
+    before = Answer.objects.count()
+    response, created = do_submit_response(collection_point=cp, answers={"nps": 9},
+                                           language="fi", channel=cp.channel)
+    assert created and response.pk > Response.objects.exclude(pk=response.pk).order_by(
+        "-pk").values_list("pk", flat=True).first()
+    assert Answer.objects.count() > before
+    assert rollups.verify() == []
+
+
 def test_answers_are_valid_for_their_survey(db):
     _demo()
     story.generate(2000, seed=3)
@@ -95,3 +129,39 @@ def test_grouped_copy_encoding_gives_the_same_rows_as_the_generic_one():
     rows = _copy_rows(grouped)
     assert sorted(rows, key=repr) == sorted(_copy_rows(generic), key=repr)
     assert len(rows) == n and any(r[3] is None for r in rows)
+
+
+def _index_definitions(tables: list[str]) -> set[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT c.relname || ': ' || pg_get_indexdef(i.indexrelid) "
+                           "FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid "
+                           "WHERE c.relname = ANY(%s)", [tables])
+        else:
+            cursor.execute(f"SELECT tbl_name || ': ' || COALESCE(sql, name) FROM sqlite_master "
+                           f"WHERE type = 'index' AND tbl_name IN "
+                           f"({', '.join(['%s'] * len(tables))})", tables)
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_deferred_indexes_come_back_as_they_were(db):
+    """A large load drops secondary indexes (on PostgreSQL also the primary keys nobody
+    refers to: answers', rollups'; not responses', which answers reference) and builds the
+    same ones again."""
+    from django.db import connection, transaction
+
+    from kokemus.analytics.models import DailyCount
+    from kokemus.demo import bulk
+
+    tables = [Response._meta.db_table, Answer._meta.db_table, DailyCount._meta.db_table]
+    before = _index_definitions(tables)
+    with transaction.atomic(), bulk.indexes_deferred(tables) as dropped:
+        during = _index_definitions(tables)
+        assert during < before
+        if connection.vendor == "postgresql":
+            assert {"responses_answer_pkey", "analytics_dailycount_pkey",
+                    "dailycount_slot_key"} <= set(dropped)
+            assert any("responses_response_pkey" in d for d in during)
+    assert _index_definitions(tables) == before

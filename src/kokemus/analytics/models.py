@@ -32,7 +32,9 @@ class DailyCount(models.Model):
     # no index of its own: the unique key and the dashboards' index start with it
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+",
                                      db_index=False)
-    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    # no index either: every reader filters the organisation first (the unique key goes on
+    # with the unit); only deleting a unit scans, and an index on 10 M keys costs every load
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+", db_index=False)
     touchpoint_id = models.BigIntegerField(default=NO_TOUCHPOINT)
     channel = models.CharField(max_length=16)
     language = models.CharField(max_length=8)

@@ -5,13 +5,16 @@ validated response per call) is for. Rows arrive as NumPy column arrays and are 
 
 * on PostgreSQL with ``COPY … FROM STDIN (FORMAT BINARY)``, the binary tuples being
   assembled with NumPy (no Python loop per row): response ids are reserved as one block
-  from the table's identity sequence, answer ids come from the column default;
+  from the table's identity sequence, answer and rollup ids likewise (no ``nextval()`` per
+  row: at 87 M answers that alone was about 35 s of the load);
 * on SQLite with ``executemany`` in large transactions (``synchronous=OFF`` while writing).
 
 Rollups (:class:`kokemus.analytics.models.DailyCount`) are aggregated in the same run with
 the semantics of :func:`kokemus.analytics.rollups.keys_for`, from integer-coded keys
 (``np.unique`` per batch), and added at the end (PostgreSQL: binary COPY, merged with any
-existing keys in SQL; SQLite: one upsert), so ``rollups verify`` passes.
+existing keys in SQL; SQLite: one upsert), so ``rollups verify`` passes. The per-unit rollups
+(:class:`~kokemus.analytics.models.UnitDayCount`) are summed from the same arrays when the
+days are new to the organisations, else recomputed from ``DailyCount`` in SQL.
 For large loads :func:`indexes_deferred` drops the secondary indexes and rebuilds them after;
 ``BulkWriter.prepare_batch`` (no database access) can run in a worker thread while
 ``send_batch`` writes the previous batch.
@@ -30,7 +33,7 @@ from datetime import UTC, date, datetime
 import numpy as np
 from django.db import connection
 
-from kokemus.analytics.models import NO_VALUE, DailyCount
+from kokemus.analytics.models import NO_VALUE, DailyCount, UnitDayCount
 from kokemus.responses.models import Answer, Response
 
 PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01T00:00:00Z in Unix microseconds
@@ -46,6 +49,7 @@ ANSWER_COLUMNS = ["organisation_id", "response_id", "question_key", "question_ty
                   "choice", "text", "submitted_at"]  # submitted_at: the response's
 ROLLUP_COLUMNS = ["organisation_id", "unit_id", "touchpoint_id", "channel", "language",
                   "question_key", "question_type", "day", "value", "choice", "count"]
+UNIT_ROLLUP_COLUMNS = ["organisation_id", "unit_id", "question_type", "day", "value", "count"]
 
 
 def is_postgres() -> bool:
@@ -98,6 +102,19 @@ def encode_binary(fields: list) -> bytes:
     matrix = np.hstack([m for m, _l in parts])
     mask = np.hstack([np.arange(m.shape[1])[None, :] < lens[:, None] for m, lens in parts])
     return matrix[mask].tobytes()
+
+
+def reserve_ids(table: str, n: int) -> int:
+    """PostgreSQL: first id of a block of ``n`` ids of the table's identity sequence that
+    nobody else will get (one ``nextval`` and one ``setval``, not one per row)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+        seq = cursor.fetchone()[0]
+        cursor.execute("SELECT nextval(%s)", [seq])
+        start = cursor.fetchone()[0]
+        if n > 1:
+            cursor.execute("SELECT setval(%s, %s)", [seq, start + n - 1])
+        return int(start)
 
 
 def _copy(table: str, columns: list[str], chunks) -> float:
@@ -190,11 +207,15 @@ class BulkWriter:
         groups = sorted({(int(o), int(u), int(t), int(c)) for o, u, t, c in zip(
             self._cp_org, self._cp_unit, self._cp_tp, cp_channel, strict=True)})
         index = {g: i for i, g in enumerate(groups)}
+        self._group_index = index
         self._cp_group = np.array([index[(int(o), int(u), int(t), int(c))] for o, u, t, c in zip(
             self._cp_org, self._cp_unit, self._cp_tp, cp_channel, strict=True)], dtype=np.int64)
         garr = np.array(groups, dtype=np.int64).reshape(len(groups), 4)
         self._g_org, self._g_unit, self._g_tp, self._g_channel = garr.T
         self._radix = [len(groups), len(languages), len(days), len(questions), 12, len(choices)]
+        # answer ids reserved with response ids: (first response id, responses, first
+        # answer id); a response has at most one answer per question
+        self._answer_blocks: list[tuple[int, int, int]] = []
         self._keys: list[np.ndarray] = []
         self._counts: list[np.ndarray] = []
         self.responses = 0
@@ -203,18 +224,31 @@ class BulkWriter:
 
     # ids -------------------------------------------------------------------------------
     def reserve_response_ids(self, n: int) -> int:
-        """First id of a block of ``n`` response ids nobody else will get."""
+        """First id of a block of ``n`` response ids nobody else will get. On PostgreSQL
+        also reserves ids for their answers (``n`` × questions; unused ones are gaps)."""
         table = Response._meta.db_table
+        if self.postgres:
+            start = reserve_ids(table, n)
+            per = len(self.questions)
+            self._answer_blocks.append((start, n, reserve_ids(Answer._meta.db_table, n * per)))
+            return start
         with connection.cursor() as cursor:
-            if self.postgres:
-                cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
-                seq = cursor.fetchone()[0]
-                cursor.execute("SELECT nextval(%s)", [seq])
-                start = cursor.fetchone()[0]
-                cursor.execute("SELECT setval(%s, %s)", [seq, start + n - 1])
-                return int(start)
             cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
             return int(cursor.fetchone()[0]) + 1
+
+    def _answer_ids(self, response_ids: np.ndarray, answers: int) -> np.ndarray | None:
+        """Ids for a batch's answers from the block reserved with its responses (None: no
+        block, the column default numbers them)."""
+        first, n = int(response_ids[0]), len(response_ids)
+        per = len(self.questions)
+        for start, size, answer_start in self._answer_blocks:
+            if start <= first and first + n <= start + size:
+                if answers > n * per:
+                    raise ValueError(f"{answers} answers for {n} responses: more than one "
+                                     f"per question ({per})")
+                base = answer_start + (first - start) * per
+                return base + np.arange(answers, dtype=np.int64)
+        return None
 
     # rollups ---------------------------------------------------------------------------
     def _rollup(self, cp: np.ndarray, lang: np.ndarray, day: np.ndarray, q: np.ndarray,
@@ -294,9 +328,9 @@ class BulkWriter:
         """Write a prepared batch (COPY on PostgreSQL, executemany on SQLite)."""
         start = time.perf_counter()
         (rsql, rows), (asql, arows) = payload
-        if self.postgres:
-            _copy(Response._meta.db_table, RESPONSE_COLUMNS, rows)
-            _copy(Answer._meta.db_table, ANSWER_COLUMNS, arows)
+        if self.postgres:  # the "sql" parts are the COPY column lists
+            _copy(Response._meta.db_table, rsql, rows)
+            _copy(Answer._meta.db_table, asql, arows)
         else:
             _sqlite_executemany(rsql, rows)
             _sqlite_executemany(asql, arows)
@@ -332,28 +366,36 @@ class BulkWriter:
         qtypes = [t.encode() for _k, t in self.questions]
         choices = [c.encode() for c in self.choices]
         text_idx = np.fromiter(a["text"].keys(), dtype=np.int64, count=len(a["text"]))
+        answer_ids = self._answer_ids(r["id"], len(resp))
+        columns = ANSWER_COLUMNS if answer_ids is None else ["id", *ANSWER_COLUMNS]
+
+        def with_id(sel, fields, grouped=False):  # the id field first when ids are given
+            if answer_ids is None:
+                return fields
+            ids = answer_ids[sel]
+            return [("i8", ids, None) if grouped else _fixed(ids, "i8"), *fields]
         plain = np.ones(len(resp), dtype=bool)
         plain[text_idx] = False
         chunks = []
         sel = np.flatnonzero(plain)
         if len(sel):  # answers without text: every variable field from a vocabulary
             value = a["value"][sel]
-            chunks.append(encode_grouped(len(sel), [
+            chunks.append(encode_grouped(len(sel), with_id(sel, [
                 ("i8", org[sel], None), ("i8", ids[sel], None), ("cat", a["q"][sel], qkeys),
                 ("cat", a["q"][sel], qtypes), ("i4", value, value == NO_VALUE),
                 ("cat", a["choice"][sel], choices),
                 ("cat", np.zeros(len(sel), dtype=np.int64), [b""]),
-                ("i8", answer_submitted[sel], None)]))
+                ("i8", answer_submitted[sel], None)], grouped=True)))
         sel = text_idx
         if len(sel):  # answers with free text (any length)
             value = a["value"][sel]
-            chunks.append(encode_binary([
+            chunks.append(encode_binary(with_id(sel, [
                 _fixed(org[sel], "i8"), _fixed(ids[sel], "i8"),
                 _categorical(a["q"][sel], qkeys), _categorical(a["q"][sel], qtypes),
                 _fixed(value, "i4", null=value == NO_VALUE),
                 _categorical(a["choice"][sel], choices), _text(list(a["text"].values())),
-                _fixed(answer_submitted[sel], "i8")]))
-        return (None, resp_chunks), (None, chunks)
+                _fixed(answer_submitted[sel], "i8")])))
+        return (RESPONSE_COLUMNS, resp_chunks), (columns, chunks)
 
     def _sqlite_batch(self, r: dict, a: dict) -> tuple:
         cp = r["cp"]
@@ -393,7 +435,9 @@ class BulkWriter:
         if not self._keys:
             return None
         self._compact()
-        rest, counts = self._keys[0], self._counts[0]
+        return self._decode(self._keys[0], self._counts[0])
+
+    def _decode(self, rest: np.ndarray, counts: np.ndarray) -> dict[str, np.ndarray]:
         parts = []
         for radix in reversed(self._radix[1:]):
             parts.append(rest % radix)
@@ -412,20 +456,123 @@ class BulkWriter:
         n = len(k["count"])
         table = DailyCount._meta.db_table
         conflict = [c for c in ROLLUP_COLUMNS if c not in ("question_type", "count")]
-        written = self._write_rollups(k, n, table, conflict)
-        self._write_unit_rollups(k)
+        orgs = sorted(set(self._g_org[np.unique(k["group"])].tolist()))
+        used = np.unique(k["day"])
+        span = (self.days[used[0]], self.days[used[-1]])
+        # decided before anything is written: are these days new to these organisations?
+        fresh_units = not _has_rows(UnitDayCount, orgs, *span)
+        start = time.perf_counter()
+        written = self._write_rollups(k, n, table, conflict, orgs, span)
+        middle = time.perf_counter()
+        self._write_unit_rollups(k, fresh_units)
+        self.timing["rollups_daily_s"] = middle - start
+        self.timing["rollups_unit_s"] = time.perf_counter() - middle
         return written
 
-    def _write_unit_rollups(self, k) -> None:
-        """The per-unit rollups of the organisations and days just written, recomputed from
-        DailyCount in SQL."""
-        from kokemus.analytics.rollups import rebuild_unit_counts
+    def unit_rollup_arrays(self, k: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """``rollup_arrays`` summed per (organisation, unit, question type, day, value): the
+        keys of UnitDayCount (touchpoint, channel, language, question and choice dropped)."""
+        types = sorted({t for _q, t in self.questions})
+        q_type = np.array([types.index(t) for _q, t in self.questions], dtype=np.int64)
+        units, g_unit = np.unique(self._g_unit, return_inverse=True)
+        key = g_unit[k["group"]]
+        for radix, part in ((len(types), q_type[k["q"]]), (len(self.days), k["day"]),
+                            (12, k["value"] + 1)):
+            key = key * radix + part
+        uniq, inv = np.unique(key, return_inverse=True)
+        counts = np.bincount(inv, weights=k["count"], minlength=len(uniq)).astype(np.int64)
+        value1, rest = uniq % 12, uniq // 12
+        day, rest = rest % len(self.days), rest // len(self.days)
+        qtype, unit = rest % len(types), rest // len(types)
+        unit_org = dict(zip(self._g_unit.tolist(), self._g_org.tolist(), strict=True))
+        org = np.array([unit_org[u] for u in units.tolist()], dtype=np.int64)[unit]
+        return {"organisation": org, "unit": units[unit], "qtype": qtype, "types": types,
+                "day": day, "value": value1 - 1, "count": counts}
 
-        used = np.unique(k["day"])
-        for org in sorted(set(self._g_org[np.unique(k["group"])].tolist())):
-            rebuild_unit_counts(org, self.days[used[0]], self.days[used[-1]])
+    def _write_unit_rollups(self, k, fresh: bool) -> None:
+        """Add the new counts, summed per unit, to the per-unit rollups (slot 0): a plain
+        COPY / INSERT when these days had none (a fresh load), else an upsert that adds."""
+        u = self.unit_rollup_arrays(k)
+        n = len(u["count"])
+        table = UnitDayCount._meta.db_table
+        columns = ", ".join(UNIT_ROLLUP_COLUMNS)
+        add = (f"ON CONFLICT (organisation_id, question_type, day, value, unit_id, slot) "
+               f"DO UPDATE SET count = {table}.count + excluded.count")
+        if self.postgres:
+            day_numbers = np.array([d.toordinal() - PG_EPOCH_DAY for d in self.days],
+                                   dtype=np.int64)
+            fields = [("i8", u["organisation"], None), ("i8", u["unit"], None),
+                      ("cat", u["qtype"], [t.encode() for t in u["types"]]),
+                      ("i4", day_numbers[u["day"]], None), ("i4", u["value"], None),
+                      ("i8", u["count"], None)]
+            if fresh:
+                ids = reserve_ids(table, n) + np.arange(n, dtype=np.int64)
+                _copy(table, ["id", *UNIT_ROLLUP_COLUMNS],
+                      [encode_grouped(n, [("i8", ids, None), *fields])])
+                return
+            with connection.cursor() as cursor:
+                cursor.execute(f"CREATE TEMP TABLE kokemus_bulk_units AS SELECT {columns} "
+                               f"FROM {table} WHERE false")
+            _copy("kokemus_bulk_units", UNIT_ROLLUP_COLUMNS, [encode_grouped(n, fields)])
+            with connection.cursor() as cursor:
+                cursor.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM "
+                               f"kokemus_bulk_units ORDER BY organisation_id, question_type, "
+                               f"day, value, unit_id {add}")
+                cursor.execute("DROP TABLE kokemus_bulk_units")
+            return
+        days = np.array([d.isoformat() for d in self.days], dtype=object)
+        types = np.array(u["types"], dtype=object)
+        _sqlite_executemany(
+            f"INSERT INTO {table} ({columns}) VALUES "
+            f"({', '.join(['?'] * len(UNIT_ROLLUP_COLUMNS))}) {'' if fresh else add}",
+            zip(u["organisation"].tolist(), u["unit"].tolist(), types[u["qtype"]].tolist(),
+                days[u["day"]].tolist(), u["value"].tolist(), u["count"].tolist(),
+                strict=True))
 
-    def _write_rollups(self, k, n, table, conflict) -> int:
+    def _fold_existing(self, k: dict[str, np.ndarray], orgs: list[int],
+                       span: tuple[date, date]) -> tuple[dict[str, np.ndarray], list[int]]:
+        """PostgreSQL: the DailyCount rows (any slot) of these organisations and days whose
+        keys the arrays can express, added into a copy of the arrays; returns it and those
+        rows' ids (to delete before the merged keys are copied in). Rows of other units,
+        questions or choices stay as they are: no new key can equal theirs."""
+        codes = [self._group_index, {c: i for i, c in enumerate(self.channels)},
+                 {lg: i for i, lg in enumerate(self.languages)},
+                 {tuple(q): i for i, q in enumerate(self.questions)},
+                 {d: i for i, d in enumerate(self.days)},
+                 {c: i for i, c in enumerate(self.choices)}]
+        groups, channels, languages, questions, days, choices = codes
+        ids, rows = [], []
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id, organisation_id, unit_id, touchpoint_id, channel, language, "
+                f"question_key, question_type, day, value, choice, count "
+                f"FROM {DailyCount._meta.db_table} WHERE organisation_id = ANY(%s) "
+                f"AND day BETWEEN %s AND %s", [orgs, *span])
+            for pk, o, u, t, ch, lg, qk, qt, d, v, c, n in cursor.fetchall():
+                try:
+                    row = (groups[(o, u, t, channels[ch])], languages[lg], days[d],
+                           questions[(qk, qt)], v + 1, choices[c], n)
+                except KeyError:
+                    continue
+                if 0 <= v + 1 < 12:
+                    ids.append(pk)
+                    rows.append(row)
+        if not rows:
+            return k, ids
+        old = np.array(rows, dtype=np.int64)
+        key = old[:, 0]
+        for i, radix in enumerate(self._radix[1:], start=1):
+            key = key * radix + old[:, i]
+        new = k["group"]
+        for radix, part in zip(self._radix[1:], (k["lang"], k["day"], k["q"], k["value"] + 1,
+                                                 k["choice"]), strict=True):
+            new = new * radix + part
+        uniq, inv = np.unique(np.concatenate([new, key]), return_inverse=True)
+        counts = np.bincount(inv, weights=np.concatenate([k["count"], old[:, 6]]),
+                             minlength=len(uniq)).astype(np.int64)
+        return self._decode(uniq, counts), ids
+
+    def _write_rollups(self, k, n, table, conflict, orgs, span) -> int:
         cp = k["group"]
         if not self.postgres:
             qkeys = np.array([q for q, _t in self.questions], dtype=object)
@@ -463,57 +610,48 @@ class BulkWriter:
             return n
         day_numbers = np.array([d.toordinal() - PG_EPOCH_DAY for d in self.days],
                                dtype=np.int64)
-        fields = [
-            _fixed(self._g_org[cp], "i8"),
-            _fixed(self._g_unit[cp], "i8"),
-            _fixed(self._g_tp[cp], "i8"),
-            _categorical(self._g_channel[cp], [c.encode() for c in self.channels]),
-            _categorical(k["lang"], [lg.encode() for lg in self.languages]),
-            _categorical(k["q"], [q.encode() for q, _t in self.questions]),
-            _categorical(k["q"], [t.encode() for _q, t in self.questions]),
-            _fixed(day_numbers[k["day"]], "i4"),
-            _fixed(k["value"], "i4"),
-            _categorical(k["choice"], [c.encode() for c in self.choices]),
-            _fixed(k["count"], "i8"),
-        ]
-        chunks = [encode_binary([(m[i:i + 500_000], lens[i:i + 500_000]) for m, lens in fields])
-                  for i in range(0, n, 500_000)]
-        orgs = sorted(set(self._g_org[np.unique(cp)].tolist()))
-        used = np.unique(k["day"])
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE organisation_id = "
-                           f"ANY(%s) AND day BETWEEN %s AND %s)",
-                           [orgs, self.days[used[0]], self.days[used[-1]]])
-            overlap = cursor.fetchone()[0]
-        if not overlap:
-            _copy(table, ROLLUP_COLUMNS, chunks)
-            return n
-        # Keys that exist already (few: the rows of earlier loads in the same days) are
-        # merged into the new rows and deleted, then everything is a plain INSERT: no
-        # per-row ON CONFLICT probing, and it works while the unique index is deferred.
-        same = " AND ".join(f"d.{c} = t.{c}" for c in conflict)
-        with connection.cursor() as cursor:
-            cursor.execute(f"CREATE TEMP TABLE kokemus_bulk_rollup "
-                           f"(LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP")
-            cursor.execute("ALTER TABLE kokemus_bulk_rollup DROP COLUMN id")
-        _copy("kokemus_bulk_rollup", ROLLUP_COLUMNS, chunks)
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE kokemus_bulk_rollup")
-            # existing keys summed over their slots (live writers may have used several)
-            cols = ", ".join(conflict)
-            cursor.execute(f"UPDATE kokemus_bulk_rollup t SET count = t.count + d.count "
-                           f"FROM (SELECT {cols}, SUM(count) AS count FROM {table} "
-                           f"WHERE organisation_id = ANY(%s) GROUP BY {cols}) d WHERE {same}",
-                           [orgs])
-            cursor.execute(f"DELETE FROM {table} d USING kokemus_bulk_rollup t WHERE {same}")
-            cursor.execute(
-                f"INSERT INTO {table} ({', '.join(ROLLUP_COLUMNS)}) "
-                f"SELECT {', '.join(ROLLUP_COLUMNS)} FROM kokemus_bulk_rollup")
-            cursor.execute("DROP TABLE kokemus_bulk_rollup")
+
+        def chunks(ids: np.ndarray | None):
+            for i in range(0, n, 500_000):
+                part = slice(i, i + 500_000)
+                c = cp[part]
+                yield encode_grouped(len(c), [
+                    *([("i8", ids[part], None)] if ids is not None else []),
+                    ("i8", self._g_org[c], None), ("i8", self._g_unit[c], None),
+                    ("i8", self._g_tp[c], None),
+                    ("cat", self._g_channel[c], [ch.encode() for ch in self.channels]),
+                    ("cat", k["lang"][part], [lg.encode() for lg in self.languages]),
+                    ("cat", k["q"][part], [q.encode() for q, _t in self.questions]),
+                    ("cat", k["q"][part], [t.encode() for _q, t in self.questions]),
+                    ("i4", day_numbers[k["day"][part]], None), ("i4", k["value"][part], None),
+                    ("cat", k["choice"][part], [ch.encode() for ch in self.choices]),
+                    ("i8", k["count"][part], None)])
+        # Keys that exist already (few: the rows of earlier loads and demo steps in the same
+        # days, summed over their slots) are folded into the new counts and deleted, then
+        # everything is one COPY: no per-row ON CONFLICT probing, and it works while the
+        # unique index is deferred.
+        if _has_rows(DailyCount, orgs, *span):
+            k, stale = self._fold_existing(k, orgs, span)
+            n = len(k["count"])
+            cp = k["group"]
+            with connection.cursor() as cursor:
+                cursor.execute(f"DELETE FROM {table} WHERE id = ANY(%s)", [stale])
+        ids = reserve_ids(table, n) + np.arange(n, dtype=np.int64)
+        _copy(table, ["id", *ROLLUP_COLUMNS], chunks(ids))
         return n
 
 
-def _sqlite_executemany(sql: str, rows: list) -> None:
+def _has_rows(model, organisations: list[int], first: date, last: date) -> bool:
+    """Whether the rollup table has rows of these organisations in these days."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {model._meta.db_table} WHERE organisation_id IN "
+            f"({', '.join(['%s'] * len(organisations))}) AND day BETWEEN %s AND %s)",
+            [*organisations, first, last])
+        return bool(cursor.fetchone()[0])
+
+
+def _sqlite_executemany(sql: str, rows) -> None:
     """executemany on the raw sqlite3 connection (inside Django's open transaction)."""
     connection.ensure_connection()
     connection.connection.executemany(sql, rows)
@@ -577,9 +715,10 @@ def pg_fast_writes() -> None:
 
 @contextmanager
 def indexes_deferred(tables: list[str], enabled: bool = True):
-    """For a large load inside one transaction: drop the tables' secondary indexes (neither
-    primary keys nor unique/constraint indexes) and build them again at the end, several
-    times faster than maintaining them row by row. The tables stay locked until the
+    """For a large load inside one transaction: drop the tables' secondary indexes (on
+    PostgreSQL also unique constraints of plain tables, and primary keys that no foreign key
+    refers to) and build them again at the end, several times faster than maintaining them
+    row by row. The tables stay locked until the
     transaction ends (a loading tool's trade-off). On a partitioned PostgreSQL table the
     parent's indexes are dropped and rebuilt (with their partitions' indexes)."""
     if not enabled:
@@ -606,12 +745,17 @@ def indexes_deferred(tables: list[str], enabled: bool = True):
         indexes = cursor.fetchall()
         constraints = []
         if is_postgres():
-            # unique constraints (not primary keys) of plain tables: dropped and added again
+            # unique constraints of plain tables, and primary keys no foreign key refers to
+            # (a sorted build is about three times cheaper than inserting row by row): dropped
+            # and added again
             cursor.execute(
                 "SELECT c.relname, k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k "
                 "JOIN pg_class c ON c.oid = k.conrelid WHERE c.relname = ANY(%s) "
-                "AND c.relnamespace = current_schema()::regnamespace AND k.contype = 'u' "
-                "AND c.relkind = 'r' ORDER BY 1, 2", [list(tables)])
+                "AND c.relnamespace = current_schema()::regnamespace AND k.conparentid = 0 "
+                "AND ((k.contype = 'u' AND c.relkind = 'r') OR (k.contype = 'p' AND NOT EXISTS "
+                "     (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' "
+                "      AND f.confrelid = c.oid))) "
+                "ORDER BY k.contype, 1, 2", [list(tables)])
             constraints = cursor.fetchall()
             for table, name, _definition in constraints:
                 cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
