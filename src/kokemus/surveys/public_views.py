@@ -293,7 +293,7 @@ def respond(request, code: str):
             raise _OverLimit
 
     try:
-        with _pipelined(), translation.override(lang), transaction.atomic():
+        with translation.override(lang), transaction.atomic(), _pipelined():
             try:
                 _response, created = do_submit_response(
                     collection_point=cp, survey_version=version, answers=answers,
