@@ -154,3 +154,22 @@ def test_command_compact(tree, setup, capsys):
     call_command("rollups", "compact")
     assert "compacted" in capsys.readouterr().out
     assert rollups.verify() == []
+
+
+def test_adding_to_a_rollup_key_is_a_heap_only_update_on_postgres(tree, setup):
+    """No index holds ``count`` and the rollup pages keep free space, so a live submission's
+    increments touch no index (PostgreSQL's HOT updates; migration analytics/0005)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("HOT updates are PostgreSQL's")
+    submit(setup.version, tree.kamppi, setup.counter, 9)  # creates the keys
+    for _ in range(3):  # the same keys again: updates only
+        submit(setup.version, tree.kamppi, setup.counter, 9)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname, n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables "
+                       "WHERE relname IN ('analytics_dailycount', 'analytics_unitdaycount')")
+        stats = {name: (updated, hot) for name, updated, hot in cursor.fetchall()}
+    assert set(stats) == {"analytics_dailycount", "analytics_unitdaycount"}
+    for updated, hot in stats.values():
+        assert updated >= 3 and hot == updated
