@@ -185,6 +185,10 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated);
+# empty: the TCP peer is the client (see kokemus.web.clientip).
+TRUSTED_PROXIES = envlist("TRUSTED_PROXIES", [])
+AXES_CLIENT_IP_CALLABLE = "kokemus.web.clientip.client_ip"
 INVITATION_MAX_AGE_DAYS = envint("INVITATION_MAX_AGE_DAYS", 7)
 PASSWORD_RESET_TIMEOUT = envint("PASSWORD_RESET_TIMEOUT", 60 * 60 * 24)
 

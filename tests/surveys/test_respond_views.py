@@ -147,6 +147,21 @@ def test_rate_limit_429(anon_client, cp):
         == 302
 
 
+@override_settings(KOKEMUS_RESPOND_RATE_LIMIT=2, TRUSTED_PROXIES=["127.0.0.1"])
+def test_rate_limit_per_device_behind_a_trusted_proxy(anon_client, cp):
+    """Behind a reverse proxy every request comes from the proxy's address: the device is
+    the one the proxy names in X-Forwarded-For (and only a trusted proxy is believed)."""
+    def post(forwarded, peer="127.0.0.1"):
+        return anon_client.post(url(cp), {"q-nps": "5"}, REMOTE_ADDR=peer,
+                                HTTP_X_FORWARDED_FOR=forwarded).status_code
+    assert [post("198.51.100.7"), post("198.51.100.7"), post("198.51.100.7")] == \
+        [302, 302, 429]
+    assert post("198.51.100.8") == 302  # another phone behind the same proxy
+    # A client that reaches the server directly cannot pick a fresh device per request.
+    assert [post("203.0.113.1", peer="192.0.2.5"), post("203.0.113.2", peer="192.0.2.5"),
+            post("203.0.113.3", peer="192.0.2.5")] == [302, 302, 429]
+
+
 def test_honeypot_pretends_success_and_stores_nothing(anon_client, cp):
     response = anon_client.post(url(cp), {"q-nps": "5", "website": "http://spam.example"})
     assert response.status_code == 302 and "/thanks/" in response["Location"]

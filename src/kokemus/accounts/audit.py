@@ -10,6 +10,7 @@ from typing import Any
 from django.db import models
 
 from kokemus.accounts.models import AuditLog, Organisation, User
+from kokemus.web.clientip import client_ip
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class Actor:
     def from_request(cls, request) -> Actor:
         user = request.user if getattr(request, "user", None) and request.user.is_authenticated \
             else None
-        return cls(user=user, ip=request.META.get("REMOTE_ADDR") or None)
+        return cls(user=user, ip=client_ip(request) or None)
 
     @property
     def label(self) -> str:

@@ -53,6 +53,7 @@ from kokemus.metrics.suppression import SuppressionPolicy
 from kokemus.responses.actions import do_submit_batch, do_submit_response
 from kokemus.responses.models import Answer, Response
 from kokemus.surveys.models import CollectionPoint, Survey, SurveyVersion
+from kokemus.web.clientip import client_ip
 
 MAX_PAGE = 500
 MAX_METRIC_DAYS = 3660
@@ -460,7 +461,7 @@ def record_visit_event(request, payload: VisitEventIn):
     if timezone.is_naive(payload.occurred_at):
         raise DjangoValidationError({"occurred_at": "Give the time with a time zone."})
     visit, created = do_record_visit_event(
-        Actor(ip=request.META.get("REMOTE_ADDR") or None), token.organisation, unit=unit,
+        Actor(ip=client_ip(request) or None), token.organisation, unit=unit,
         touchpoint=touchpoint, occurred_at=payload.occurred_at, email=payload.email,
         phone=payload.phone, language=payload.language, external_id=payload.external_id)
     return Status(201 if created else 200,

@@ -46,6 +46,7 @@ from kokemus.surveys.questions import (
     kind_display,
     type_info,
 )
+from kokemus.web.clientip import client_ip
 
 MAX_BODY = 64 * 1024
 LANGUAGE_NAMES = {"fi": "suomi", "sv": "svenska", "en": "English"}
@@ -79,7 +80,7 @@ def _over_rate_limit(request, code: str) -> bool:
     The form itself counts inside the transaction that stores the answer (see
     ``respond``); this is for callers that store nothing.
     """
-    limiter = ratelimit.Limiter(code, request.META.get("REMOTE_ADDR", ""))
+    limiter = ratelimit.Limiter(code, client_ip(request))
     return limiter.blocked() or limiter.hit()
 
 
@@ -261,7 +262,7 @@ def respond(request, code: str):
             length = 0
         if length > MAX_BODY:
             return _notice(request, _safe_language(request), 413, "too_large", cp)
-        limiter = ratelimit.Limiter(code, request.META.get("REMOTE_ADDR", ""))
+        limiter = ratelimit.Limiter(code, client_ip(request))
         if limiter.blocked():
             return _notice(request, _safe_language(request), 429, "rate_limited", cp)
         ratelimit.maybe_purge()
