@@ -75,7 +75,7 @@ lint: venv ## ruff
 format: venv ## ruff format + import sorting
 	$(BIN)/ruff check --fix --select I src tests bench scripts
 
-bench: venv ## run the benchmarks in bench/ (each prints JSON; the 10 M generate run alone takes ~20 min)
+bench: venv ## run the benchmarks in bench/ (each prints JSON; the 10 M generate runs take ~6 min on PostgreSQL, ~15 on SQLite)
 	@for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 constraints: ## re-pin constraints.txt from the current .venv
