@@ -7,6 +7,7 @@ transaction, so a response and its counts are committed together or not at all.
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import threading
 from collections import Counter
@@ -99,6 +100,25 @@ def _upsert_sql(table: str, columns: list[str], conflict: list[str], rows: int) 
             f"DO UPDATE SET count = {table}.count + excluded.count")
 
 
+_PG_TYPES = {"organisation_id": "bigint", "unit_id": "bigint", "touchpoint_id": "bigint",
+             "day": "date", "value": "integer", "slot": "smallint", "count": "bigint"}
+
+
+def _upsert_json_sql(table: str, columns: list[str], conflict: list[str]) -> str:
+    """PostgreSQL: the rows as one JSON parameter (``json_to_recordset``), inserted in
+    their order. The same text for any number of rows (psycopg parses it once)."""
+    record = ", ".join(f"{c} {_PG_TYPES.get(c, 'text')}" for c in columns)
+    return (f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} "
+            f"FROM json_to_recordset(%s::json) AS v({record}, n integer) "
+            f"ORDER BY n ON CONFLICT ({', '.join(conflict)}) "
+            f"DO UPDATE SET count = {table}.count + excluded.count")
+
+
+def _json_rows(columns: list[str], rows: list[tuple]) -> str:
+    return json.dumps([dict(zip(columns, row, strict=True), n=n) for n, row in enumerate(rows)],
+                      default=str)  # dates as ISO text
+
+
 def upsert_counts(counts: Counter, sign: int = 1) -> None:
     """Add (or with ``sign=-1`` subtract) counts to both rollup tables.
 
@@ -115,17 +135,13 @@ def upsert_counts(counts: Counter, sign: int = 1) -> None:
     dt, ut = DailyCount._meta.db_table, UnitDayCount._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            for i in range(0, max(len(daily), len(per_unit)), 2000):
-                d, u = daily[i:i + 2000], per_unit[i:i + 2000]
-                parts, params = [], []
-                if d and u:
-                    parts.append(f"WITH d AS ({_upsert_sql(dt, _COLUMNS, _CONFLICT, len(d))}) ")
-                    params += [v for row in d for v in row]
-                    d = []
-                parts.append(_upsert_sql(ut, _UNIT_COLUMNS, _UNIT_CONFLICT, len(u)) if u
-                             else _upsert_sql(dt, _COLUMNS, _CONFLICT, len(d)))
-                params += [v for row in (u or d) for v in row]
-                cursor.execute("".join(parts), params)
+            parts = [(_upsert_json_sql(dt, _COLUMNS, _CONFLICT), _COLUMNS, daily),
+                     (_upsert_json_sql(ut, _UNIT_COLUMNS, _UNIT_CONFLICT), _UNIT_COLUMNS,
+                      per_unit)]
+            parts = [part for part in parts if part[2]]
+            sql = " ".join(f"WITH d AS ({s})" if i < len(parts) - 1 else s
+                           for i, (s, _c, _r) in enumerate(parts))
+            cursor.execute(sql, [_json_rows(c, rows) for _s, c, rows in parts])
         else:
             cursor.executemany(_upsert_sql(dt, _COLUMNS, _CONFLICT, 1), daily)
             cursor.executemany(_upsert_sql(ut, _UNIT_COLUMNS, _UNIT_CONFLICT, 1), per_unit)
