@@ -13,8 +13,8 @@ Rollups (:class:`kokemus.analytics.models.DailyCount`) are aggregated in the sam
 the semantics of :func:`kokemus.analytics.rollups.keys_for`, from integer-coded keys
 (``np.unique`` per batch), and added at the end (PostgreSQL: binary COPY, merged with any
 existing keys in SQL; SQLite: one upsert), so ``rollups verify`` passes. The per-unit rollups
-(:class:`~kokemus.analytics.models.UnitDayCount`) are summed from the same arrays when the
-days are new to the organisations, else recomputed from ``DailyCount`` in SQL.
+(:class:`~kokemus.analytics.models.UnitDayCount`) are summed from the same arrays and added
+(a plain COPY when the days are new to the organisations, else an upsert).
 For large loads :func:`indexes_deferred` drops the secondary indexes and rebuilds them after;
 ``BulkWriter.prepare_batch`` (no database access) can run in a worker thread while
 ``send_batch`` writes the previous batch.
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
@@ -253,15 +252,19 @@ class BulkWriter:
     # rollups ---------------------------------------------------------------------------
     def _rollup(self, cp: np.ndarray, lang: np.ndarray, day: np.ndarray, q: np.ndarray,
                 value: np.ndarray, choice: np.ndarray) -> None:
-        key = self._cp_group[cp]
-        for radix, part in zip(self._radix[1:], (lang, day, q, value + 1, choice),
-                               strict=True):
-            key = key * radix + part
+        key = self._encode(self._cp_group[cp], lang, day, q, value + 1, choice)
         uniq, counts = np.unique(key, return_counts=True)
         self._keys.append(uniq)
         self._counts.append(counts)
         if len(self._keys) > 20:
             self._compact()
+
+    def _encode(self, group, lang, day, q, value1, choice) -> np.ndarray:
+        """One integer per rollup key (mixed radix; :meth:`_decode` reverses it)."""
+        key = group
+        for radix, part in zip(self._radix[1:], (lang, day, q, value1, choice), strict=True):
+            key = key * radix + part
+        return key
 
     def _compact(self) -> None:
         keys = np.concatenate(self._keys)
@@ -269,29 +272,6 @@ class BulkWriter:
         uniq, inv = np.unique(keys, return_inverse=True)
         self._keys = [uniq]
         self._counts = [np.bincount(inv, weights=counts, minlength=len(uniq)).astype(np.int64)]
-
-    def rollup_counts(self) -> Counter:
-        """The collected rollup keys, in the tuple form of ``rollups.keys_for``."""
-        if not self._keys:
-            return Counter()
-        self._compact()
-        keys, counts = self._keys[0], self._counts[0]
-        parts = []
-        rest = keys
-        for radix in reversed(self._radix[1:]):
-            parts.append(rest % radix)
-            rest = rest // radix
-        cp = rest
-        choice, value1, q, day, lang = parts
-        out: Counter = Counter()
-        for c, lg, d, qi, v1, ch, n in zip(cp.tolist(), lang.tolist(), day.tolist(),
-                                           q.tolist(), value1.tolist(), choice.tolist(),
-                                           counts.tolist(), strict=True):
-            qkey, qtype = self.questions[qi]
-            out[(int(self._g_org[c]), int(self._g_unit[c]), int(self._g_tp[c]),
-                 self.channels[self._g_channel[c]], self.languages[lg], qkey, qtype,
-                 self.days[d], v1 - 1, self.choices[ch])] += n
-        return out
 
     # batches ---------------------------------------------------------------------------
     def write_batch(self, r: dict, a: dict) -> None:
@@ -447,9 +427,9 @@ class BulkWriter:
                 "choice": choice, "count": counts}
 
     def write_rollups(self) -> int:
-        """Add the collected counts to the rollups: one upsert on SQLite; on PostgreSQL a
-        binary COPY straight into the table when none of the keys' organisations has rollups
-        in the days concerned (a fresh load), else COPY into a temporary table and upsert."""
+        """Add the collected counts to the rollups: one upsert on SQLite; on PostgreSQL one
+        binary COPY, after the keys that already exist in those days were folded into the
+        counts and deleted. Then the per-unit rollups (:meth:`_write_unit_rollups`)."""
         k = self.rollup_arrays()
         if k is None:
             return 0
@@ -560,13 +540,8 @@ class BulkWriter:
         if not rows:
             return k, ids
         old = np.array(rows, dtype=np.int64)
-        key = old[:, 0]
-        for i, radix in enumerate(self._radix[1:], start=1):
-            key = key * radix + old[:, i]
-        new = k["group"]
-        for radix, part in zip(self._radix[1:], (k["lang"], k["day"], k["q"], k["value"] + 1,
-                                                 k["choice"]), strict=True):
-            new = new * radix + part
+        key = self._encode(*old[:, :6].T)
+        new = self._encode(k["group"], k["lang"], k["day"], k["q"], k["value"] + 1, k["choice"])
         uniq, inv = np.unique(np.concatenate([new, key]), return_inverse=True)
         counts = np.bincount(inv, weights=np.concatenate([k["count"], old[:, 6]]),
                              minlength=len(uniq)).astype(np.int64)

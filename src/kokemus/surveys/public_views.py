@@ -221,10 +221,11 @@ def validation_errors(exc: ValidationError) -> dict:
 
 @contextmanager
 def _pipelined():
-    """On PostgreSQL, the submission's transaction in psycopg's pipeline mode: statements
+    """On PostgreSQL, the submission's statements in psycopg's pipeline mode: statements
     whose results are not waited for travel with the next one, so BEGIN goes with the first
-    INSERT and the rollup upsert with the COMMIT (the rollup rows, shared by every
-    submission of a unit and day, are then locked for no client round trip at all)."""
+    INSERT, and the rollup upsert is sent without waiting. Entered inside the transaction:
+    changing autocommit within a pipeline makes psycopg synchronise it (two extra round
+    trips); the COMMIT follows right after the pipeline's one synchronisation."""
     if connection.vendor != "postgresql":
         yield
         return
