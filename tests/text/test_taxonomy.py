@@ -105,3 +105,24 @@ def test_analyse_uses_custom_taxonomy() -> None:
 )
 def test_compound_heads_match_stems(word: str, theme: str) -> None:
     assert themes_of(f"Tosi {word}", "fi") == [theme]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "theme"),
+    [("Potilaan tiedot olivat väärin", "fi", "online_ordering"),  # "po|tilaan"
+     ("Pääsin helposti sisään", "fi", "delivery"),  # "hel|posti"
+     ("Viikonloppuisin on hiljaista", "fi", "availability"),  # "viikon|loppu"
+     ("Yövuoron hoitaja oli ihana", "fi", "waiting"),  # a shift, not a turn in a queue
+     ("Kom på eftermiddagen", "sv", "meals"),  # "efter|middag"
+     ("Hon tog mig åt sidan", "sv", "meals")],  # "åt" is mostly a preposition
+)
+def test_accidental_matches_are_excluded(text: str, language: str, theme: str) -> None:
+    assert theme not in themes_of(text, language)
+
+
+def test_multi_word_exclusion() -> None:
+    assert "waiting" not in themes_of("The waiting room was spotless", "en")
+    assert themes_of("I was waiting for ages", "en") == ["waiting"]
+    tax = Taxonomy.default().with_overrides({"price": {"exclude": {"en": ["free parking"]}}})
+    assert themes_of("Free parking outside", "en", tax) == ["accessibility"]
+    assert "price" in themes_of("Free delivery", "en", tax)

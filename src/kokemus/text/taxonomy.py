@@ -12,6 +12,8 @@ Term syntax (per language): ``word`` matches a lemma or surface form exactly, an
 and Swedish also as the head of a compound when it has at least five letters
 ("apteekkifarmaseutti" ends with "farmaseutti"); ``stem*`` matches any word starting with the
 stem; ``*word`` matches compound heads of any length; ``two words`` matches consecutive lemmas.
+A theme's ``exclude`` words (lemma or surface form) never trigger it, nor do the words of an
+excluded phrase of several words ("waiting room" is not about waiting).
 """
 
 from __future__ import annotations
@@ -106,12 +108,20 @@ class _Index:
         # Terms of three or more words, keyed by their first two words; the rest must follow.
         self.longer: dict[str, list[tuple[tuple[str, ...], tuple[str, bool]]]] = {}
         self.exclude: dict[str, set[str]] = {}
+        # Multi-word exclusions ("waiting room"), keyed by their first word: the rest of the
+        # words and the themes that none of the phrase's words may trigger.
+        self.exclude_phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}
         for theme in themes:
             for weak, terms in ((False, theme.terms), (True, theme.weak_terms)):
                 for term in terms.get(language, ()):
                     self._add(term, (theme.key, weak))
             for word in theme.exclude.get(language, ()):
-                self.exclude.setdefault(word, set()).add(theme.key)
+                words = word.split()
+                if len(words) > 1:
+                    self.exclude_phrases.setdefault(words[0], []).append(
+                        (tuple(words[1:]), theme.key))
+                else:
+                    self.exclude.setdefault(word, set()).add(theme.key)
         self.prefix_lengths = sorted({len(p) for p in self.prefix})
         self.suffix_lengths = sorted({len(s) for s in self.suffix})
         self._cache: dict[str, frozenset[tuple[str, bool]]] = {}
@@ -176,6 +186,26 @@ class _Index:
                 ):
                     found.add(value)
         return found
+
+    def phrase_exclusions(
+        self, tokens: Sequence[str], lemmas: Sequence[str]
+    ) -> list[set[str]] | None:
+        """Themes excluded at each position by a multi-word exclusion, or ``None`` if none."""
+        if not self.exclude_phrases:
+            return None
+        out: list[set[str]] | None = None
+        n = len(tokens)
+        for i in range(n):
+            for first in (tokens[i], lemmas[i]) if tokens[i] != lemmas[i] else (tokens[i],):
+                for rest, key in self.exclude_phrases.get(first, ()):
+                    end = i + 1 + len(rest)
+                    if end <= n and all(w in (tokens[j], lemmas[j])
+                                        for j, w in zip(range(i + 1, end), rest, strict=True)):
+                        if out is None:
+                            out = [set() for _ in range(n)]
+                        for j in range(i, end):
+                            out[j].add(key)
+        return out
 
     def _compound_head(self, word: str) -> set[tuple[str, bool]]:
         # Try the longest possible head first: "apteekkifarmaseutin" -> "farmaseutin" ->
@@ -379,6 +409,7 @@ class Taxonomy:
         raw: list[list[tuple[str, bool]]] = []
         for tokens, lemmas in parts:
             found: dict[tuple[str, bool], None] = {}
+            phrase_excluded = index.phrase_exclusions(tokens, lemmas)
             for i, (tok, lem) in enumerate(zip(tokens, lemmas, strict=True)):
                 hits = index.word(lem)
                 if tok != lem:
@@ -393,6 +424,8 @@ class Taxonomy:
                             lem_pair, tok_pair, tokens[i + 2 :], lemmas[i + 2 :]
                         )
                 excluded = index.exclude.get(lem) or index.exclude.get(tok)
+                if phrase_excluded is not None and phrase_excluded[i]:
+                    excluded = phrase_excluded[i] | (excluded or set())
                 for hit in hits:
                     if not (excluded and hit[0] in excluded):
                         found[hit] = None
