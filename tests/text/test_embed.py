@@ -133,3 +133,21 @@ def test_shipped_classifier_is_what_training_produces() -> None:
     assert np.allclose(fresh["scale"], data["scale"], rtol=1e-2)
     old, new = EmbeddingClassifier(data), EmbeddingClassifier(fresh)
     assert np.all(np.abs(new.weights - old.weights) <= np.asarray(data["scale"]) * 1.5)
+
+
+def test_clauses_of_a_long_comment_are_embedded_with_it(fake_embedder: FakeEmbedder) -> None:
+    classifier = default_classifier()
+    assert classifier is not None and classifier.clause_pooling
+    text = ("Hoitajat ovat ystävällisiä, mutta iltapäivisin ei ole mitään tekemistä. "
+            "Isä vain istuu huoneessaan.")
+    analyse(text, "fi")
+    assert fake_embedder.calls[0] == text
+    assert fake_embedder.calls[1:] == ["hoitajat ovat ystävällisiä",
+                                       "iltapäivisin ei ole mitään tekemistä",
+                                       "isä vain istuu huoneessaan"]
+
+
+def test_clause_pooling_averages_with_the_best_clause() -> None:
+    comment = np.array([0.2, 0.4])
+    clauses = np.array([[0.9, 0.1], [0.1, 0.3]])
+    assert np.allclose(_embed.pool(comment, clauses), [0.55, 0.35])

@@ -131,6 +131,17 @@ def comment_features(segments: Sequence[Sequence[Part]], taxonomy: Taxonomy) -> 
     return features(tokens, lemmas, lexicon)
 
 
+def clause_texts(segments: Sequence[Sequence[Part]]) -> list[str]:
+    """Texts of a comment's clauses for the embedding classifier's clause pooling.
+
+    The clauses' tokens joined by spaces, clauses of a single word left out; empty unless at
+    least two clauses remain (a one-clause comment is embedded as a whole only).
+    """
+    out = [" ".join(tok for toks, _l, _t in clause for tok in toks) for clause in segments]
+    out = [c for c in out if " " in c]
+    return out if len(out) >= 2 else []
+
+
 def combine_themes(
     segments: Sequence[Sequence[Part]],
     taxonomy: Taxonomy,
@@ -158,7 +169,7 @@ def combine_themes(
     if text is not None and use_embeddings:
         prob, add_threshold, veto_threshold = _with_embeddings(
             text, prob, {s for k in lexicon_keys for s in taxonomy[k].model_sources},
-            (add_threshold, veto_threshold))
+            (add_threshold, veto_threshold), segments)
 
     def p_of(theme_key: str) -> float | None:
         found = [prob[k] for k in taxonomy[theme_key].model_sources if k in prob]
@@ -192,7 +203,7 @@ def combine_themes(
 
 def _with_embeddings(
     text: str, prob: dict[str, float], lexicon_sources: set[str],
-    thresholds: tuple[float, float],
+    thresholds: tuple[float, float], segments: Sequence[Sequence[Part]] = (),
 ) -> tuple[dict[str, float], float, float]:
     """The fast probabilities averaged with the embedding classifier's, when that applies."""
     classifier = _embed.default_classifier()
@@ -201,7 +212,9 @@ def _with_embeddings(
     embedder = _embed.default_embedder()
     if embedder is None:
         return prob, *thresholds
-    p_emb = classifier.probabilities(embedder([text])[0])
+    clauses = clause_texts(segments) if classifier.clause_pooling else []
+    vectors = embedder([text, *clauses])  # one batch
+    p_emb = classifier.pooled_probabilities(vectors[0], vectors[1:] if clauses else None)
     w = classifier.mix
     mixed = {k: (1.0 - w) * p + w * float(p_emb[classifier.index[k]])
              if k in classifier.index else p for k, p in prob.items()}
