@@ -242,6 +242,28 @@ def worker_cpu_seconds(proc: subprocess.Popen) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def postgres_cpu_seconds() -> float:
+    """User + system CPU seconds of the local PostgreSQL server's processes (Linux /proc),
+    including backends that have exited (their time is in the postmaster's children's
+    time). Only meaningful when the server runs on this machine."""
+    procs: dict[str, list[str]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if stat[stat.index("(") + 1:stat.rindex(")")].startswith(("postgres", "postmaster")):
+            procs[entry.name] = stat.rsplit(")", 1)[1].split()
+    total = 0
+    for fields in procs.values():
+        total += int(fields[11]) + int(fields[12])
+        if fields[1] not in procs:  # the postmaster: the time of exited children too
+            total += int(fields[13]) + int(fields[14])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_ms_per_accepted(cpu: float, stats: Stats) -> float | None:
     return round(cpu * 1000 / len(stats.accepted), 2) if stats.accepted else None
 
@@ -279,15 +301,17 @@ def main():
         port = free_port()
         proc = start_kokemus(env, port, args.workers)
         try:
-            cpu0, own0 = worker_cpu_seconds(proc), own_cpu_seconds()
+            cpu0, own0, pg0 = worker_cpu_seconds(proc), own_cpu_seconds(), postgres_cpu_seconds()
             stats = asyncio.run(drive(port, f"/r/{code}/", args.seconds, args.connections,
                                         devices=devices))
             cpu, own = worker_cpu_seconds(proc) - cpu0, own_cpu_seconds() - own0
+            pg = postgres_cpu_seconds() - pg0
         finally:
             stop(proc)
         stored = count_rows(args.admin_url, dbname, "SELECT count(*) FROM responses_response")
         result["kokemus"] = {**stats.summary(args.seconds),
                              "worker_cpu_ms_per_accepted": cpu_ms_per_accepted(cpu, stats),
+                             "postgres_cpu_ms_per_accepted": cpu_ms_per_accepted(pg, stats),
                              "load_generator_cpu_ms_per_request": per_request_ms(own, stats),
                              "stored": stored,
                              "stored_equals_accepted": stored == len(stats.accepted)}
@@ -305,15 +329,17 @@ def main():
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             wait_up(bport, "/r/x/")
-            cpu0, own0 = worker_cpu_seconds(bproc), own_cpu_seconds()
+            cpu0, own0, pg0 = worker_cpu_seconds(bproc), own_cpu_seconds(), postgres_cpu_seconds()
             bstats = asyncio.run(drive(bport, "/r/base/", args.seconds, args.connections,
                                          devices=devices))
             bcpu, bown = worker_cpu_seconds(bproc) - cpu0, own_cpu_seconds() - own0
+            bpg = postgres_cpu_seconds() - pg0
         finally:
             stop(bproc)
         bstored = count_rows(args.admin_url, dbname, "SELECT count(*) FROM bench_baseline_row")
         result["baseline"] = {**bstats.summary(args.seconds),
                               "worker_cpu_ms_per_accepted": cpu_ms_per_accepted(bcpu, bstats),
+                              "postgres_cpu_ms_per_accepted": cpu_ms_per_accepted(bpg, bstats),
                               "load_generator_cpu_ms_per_request": per_request_ms(bown, bstats),
                               "stored": bstored}
         b = result["baseline"]["accepted_per_s"] or 1

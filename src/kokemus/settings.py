@@ -123,6 +123,9 @@ PG_ENGINE = "kokemus.db.postgresql"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["ENGINE"] = PG_ENGINE
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The ingestion statement is a prepared statement on PostgreSQL (kokemus.db.postgresql);
+# false behind a pooler in transaction mode that does not track prepared statements.
+KOKEMUS_PG_PREPARED_STATEMENTS = envbool("KOKEMUS_PG_PREPARED_STATEMENTS", True)
 
 # Optional streaming read replica for dashboard/report reads (docs/scaling.md).
 _replica_url = envstr("DATABASE_REPLICA_URL", "")

@@ -10,14 +10,19 @@ from django.test import Client
 
 from kokemus.accounts.audit import SYSTEM
 from kokemus.api.actions import do_create_token
+from kokemus.api.webhooks import forget_webhook_cache
 from tests.surveys.helpers import make_point, make_survey, make_touchpoint
 
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
+    # The per-process cache of organisations with webhooks too: another test in this
+    # process may have cached "none" for an organisation id that is reused here.
+    forget_webhook_cache()
     cache.clear()
     yield
     cache.clear()
+    forget_webhook_cache()
 
 
 class ApiClient:

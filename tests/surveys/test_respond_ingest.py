@@ -95,8 +95,9 @@ def test_over_the_limit_nothing_is_stored_and_other_paths_count_too(anon_client,
     over = post(anon_client, cp, 2)
     assert over.status_code == 429 and over.has_header("Cache-Control")
     assert Response.objects.count() == 1
-    # The refused submission's count was rolled back with it: the limit stays reached.
-    assert ratelimit.count_for(cp.code, "127.0.0.1") == 2
+    # The refused submission is counted (nothing else of it is stored); the window does
+    # not move.
+    assert ratelimit.count_for(cp.code, "127.0.0.1") == 3
     # Refused from memory now, without a query.
     with CaptureQueriesContext(connection) as ctx:
         assert post(anon_client, cp, 3).status_code == 429
@@ -191,13 +192,13 @@ def test_default_cache_time_is_short():
 # PostgreSQL: BEGIN, one INSERT of the key, response, answers and comment analysis, the
 # rate-limit count, the rollup upsert (both rollup tables in one statement), COMMIT.
 # SQLite takes the ORM path (both rollup tables in two statements).
-SUBMISSION_QUERIES = {"postgresql": 5, "sqlite": 14}
+SUBMISSION_QUERIES = {"postgresql": 1, "sqlite": 12}
 
 
 def test_a_submission_costs_no_lookups_and_a_pinned_number_of_queries(anon_client, cp):
     """One typical submission (score + comment) with a warm point cache.
 
-    Captured inside the test's transaction, so BEGIN/COMMIT appear as the outer
+    Captured inside the test's transaction, so BEGIN/COMMIT (SQLite) appear as the outer
     SAVEPOINT/RELEASE. Before this work the same submission took 23 statements (cache
     table reads/writes with their own commits, the point and version lookups).
     """
@@ -208,12 +209,67 @@ def test_a_submission_costs_no_lookups_and_a_pinned_number_of_queries(anon_clien
     assert not [s for s in sqls if "surveys_collectionpoint" in s or "surveys_surveyversion"
                 in s or "kokemus_cache" in s], sqls
     assert sum("surveys_respondratecounter" in s for s in sqls) == 1
-    # Counted after the response's rows; only the rollup upserts (the most shared rows,
-    # locked last) come between the count and the commit.
     counted = next(i for i, s in enumerate(sqls) if "surveys_respondratecounter" in s)
-    assert any("responses_response" in s for s in sqls[:counted])
-    after = [s for s in sqls[counted + 1:-1] if "SAVEPOINT" not in s]
-    assert after and all("analytics_" in s for s in after), sqls
+    if connection.vendor == "postgresql":
+        # One statement (in autocommit, the whole transaction): the count, which gates the
+        # rest, the response's rows and the rollup upserts, DailyCount locked before
+        # UnitDayCount.
+        one = sqls[counted]
+        assert all(table in one for table in ("responses_response", "responses_answer",
+                                              "analytics_dailycount", "analytics_unitdaycount"))
+        assert one.index("analytics_dailycount") < one.index("analytics_unitdaycount")
+        assert "FROM l WHERE l.count <= %s" in one
+    else:
+        # Counted first, in its own statement; then the response's rows and, last, the
+        # rollup upserts (the most shared rows).
+        assert counted == 0
+        tail = [s for s in sqls if "SAVEPOINT" not in s]
+        assert "analytics_" in tail[-1] and "analytics_" in tail[-2], sqls
+        assert not any("analytics_" in s for s in tail[:-2]), sqls
     assert len(sqls) == SUBMISSION_QUERIES[connection.vendor], "\n".join(sqls)
     assert Response.objects.count() == 2
     assert any("comments_commentanalysis" in s for s in sqls)  # the comment was stored
+
+
+def test_every_post_counts_once_repeats_and_invalid_ones_too(anon_client, cp):
+    assert post(anon_client, cp, 1).status_code == 302
+    assert post(anon_client, cp, 1).status_code == 302  # a retry: answered, not stored again
+    assert anon_client.post(f"/r/{cp.code}/", {"q-nps": "11"}).status_code == 400
+    assert ratelimit.count_for(cp.code, "127.0.0.1") == 3
+    assert Response.objects.count() == 1
+
+
+def test_the_submission_statement_is_prepared_once_per_connection(anon_client, cp):
+    """PostgreSQL parses and plans it once per connection, not per submission."""
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+
+    def prepared():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*), coalesce(sum(generic_plans + custom_plans), 0) "
+                           "FROM pg_prepared_statements WHERE statement LIKE %s",
+                           ["WITH l AS (INSERT INTO surveys_respondratecounter%"])
+            return cursor.fetchone()
+
+    before = prepared()
+    for n in range(1, 4):
+        assert post(anon_client, cp, n).status_code == 302
+    statements, plans = prepared()
+    assert statements == before[0] + 1 and plans >= 3
+    assert Response.objects.count() == 3
+
+
+def test_prepared_statements_can_be_turned_off():
+    from django.db import connections
+
+    from kokemus.db.postgresql.base import EXPLICIT_ONLY, DatabaseWrapper
+
+    settings_dict = {**connections["default"].settings_dict, "OPTIONS": {}}
+    assert DatabaseWrapper(settings_dict).get_connection_params()[
+        "prepare_threshold"] == EXPLICIT_ONLY
+    with override_settings(KOKEMUS_PG_PREPARED_STATEMENTS=False):
+        assert DatabaseWrapper(settings_dict).get_connection_params()[
+            "prepare_threshold"] is None
+    # an explicit OPTIONS value wins
+    explicit = {**settings_dict, "OPTIONS": {"prepare_threshold": 5}}
+    assert DatabaseWrapper(explicit).get_connection_params()["prepare_threshold"] == 5

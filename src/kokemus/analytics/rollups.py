@@ -104,12 +104,13 @@ _PG_TYPES = {"organisation_id": "bigint", "unit_id": "bigint", "touchpoint_id": 
              "day": "date", "value": "integer", "slot": "smallint", "count": "bigint"}
 
 
-def _upsert_json_sql(table: str, columns: list[str], conflict: list[str]) -> str:
+def _upsert_json_sql(table: str, columns: list[str], conflict: list[str],
+                     where: str = "") -> str:
     """PostgreSQL: the rows as one JSON parameter (``json_to_recordset``), inserted in
     their order. The same text for any number of rows (psycopg parses it once)."""
     record = ", ".join(f"{c} {_PG_TYPES.get(c, 'text')}" for c in columns)
     return (f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} "
-            f"FROM json_to_recordset(%s::json) AS v({record}, n integer) "
+            f"FROM json_to_recordset(%s::json) AS v({record}, n integer) {where}"
             f"ORDER BY n ON CONFLICT ({', '.join(conflict)}) "
             f"DO UPDATE SET count = {table}.count + excluded.count")
 
@@ -119,30 +120,52 @@ def _json_rows(columns: list[str], rows: list[tuple]) -> str:
                       default=str)  # dates as ISO text
 
 
-def upsert_counts(counts: Counter, sign: int = 1) -> None:
-    """Add (or with ``sign=-1`` subtract) counts to both rollup tables.
-
-    Rows go in key order (two writers never lock the same rows in opposite orders). On
-    PostgreSQL both upserts are one statement (a data-modifying CTE): one round trip; on
-    SQLite two ``executemany``."""
-    counts = +counts if sign > 0 else Counter({k: n for k, n in counts.items() if n})
-    if not counts:
-        return
+def _sorted_rows(counts: Counter, sign: int) -> tuple[list[tuple], list[tuple]]:
+    """(DailyCount rows, UnitDayCount rows) of ``counts``, each in key order (two writers
+    never lock the same rows in opposite orders)."""
     slot = write_slot()
     daily = [(*key, slot, sign * n) for key, n in sorted(counts.items(), key=_order)]
     per_unit = [(*key, slot, sign * n)
                 for key, n in sorted(unit_counts(counts).items(), key=_order)]
+    return daily, per_unit
+
+
+def upsert_ctes(counts: Counter, guard: str | None = None,
+                sign: int = 1) -> tuple[list[str], list]:
+    """PostgreSQL: the upserts of :func:`upsert_counts` as two data-modifying CTEs (``d``
+    and ``u``) for a larger statement, and their parameters. With ``guard`` (the name of
+    another CTE), rows are added only when that CTE returns a row (a submission's insert).
+
+    ``u`` reads ``d``'s count, so the DailyCount rows are always locked before the
+    UnitDayCount rows, whatever order PostgreSQL runs the CTEs of a statement in; every
+    writer takes them in that order.
+    """
+    daily, per_unit = _sorted_rows(counts, sign)
+    when = f"EXISTS (SELECT 1 FROM {guard}) " if guard else ""
     dt, ut = DailyCount._meta.db_table, UnitDayCount._meta.db_table
+    d_sql = _upsert_json_sql(dt, _COLUMNS, _CONFLICT, f"WHERE {when}" if when else "")
+    u_sql = _upsert_json_sql(ut, _UNIT_COLUMNS, _UNIT_CONFLICT,
+                             f"WHERE {when and when + 'AND '}(SELECT count(*) FROM d) > 0 ")
+    return ([f"d AS ({d_sql} RETURNING 1)", f"u AS ({u_sql})"],
+            [_json_rows(_COLUMNS, daily), _json_rows(_UNIT_COLUMNS, per_unit)])
+
+
+def upsert_counts(counts: Counter, sign: int = 1) -> None:
+    """Add (or with ``sign=-1`` subtract) counts to both rollup tables.
+
+    Rows go in key order, DailyCount before UnitDayCount (two writers never lock the same
+    rows in opposite orders). On PostgreSQL both upserts are one statement (data-modifying
+    CTEs, :func:`upsert_ctes`): one round trip; on SQLite two ``executemany``."""
+    counts = +counts if sign > 0 else Counter({k: n for k, n in counts.items() if n})
+    if not counts:
+        return
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            parts = [(_upsert_json_sql(dt, _COLUMNS, _CONFLICT), _COLUMNS, daily),
-                     (_upsert_json_sql(ut, _UNIT_COLUMNS, _UNIT_CONFLICT), _UNIT_COLUMNS,
-                      per_unit)]
-            parts = [part for part in parts if part[2]]
-            sql = " ".join(f"WITH d AS ({s})" if i < len(parts) - 1 else s
-                           for i, (s, _c, _r) in enumerate(parts))
-            cursor.execute(sql, [_json_rows(c, rows) for _s, c, rows in parts])
+            ctes, params = upsert_ctes(counts, sign=sign)
+            cursor.execute("WITH " + ", ".join(ctes) + " SELECT 1", params)
         else:
+            daily, per_unit = _sorted_rows(counts, sign)
+            dt, ut = DailyCount._meta.db_table, UnitDayCount._meta.db_table
             cursor.executemany(_upsert_sql(dt, _COLUMNS, _CONFLICT, 1), daily)
             cursor.executemany(_upsert_sql(ut, _UNIT_COLUMNS, _UNIT_CONFLICT, 1), per_unit)
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -19,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from kokemus.accounts.audit import SYSTEM, Actor
 from kokemus.accounts.models import Unit
-from kokemus.analytics.rollups import keys_for, upsert_counts
+from kokemus.analytics.rollups import keys_for, upsert_counts, upsert_ctes
 from kokemus.comments.ingest import (
     after_answers_stored_many,
     pending_comments,
@@ -27,6 +26,7 @@ from kokemus.comments.ingest import (
     schedule_sweep,
 )
 from kokemus.comments.models import PENDING
+from kokemus.db.postgresql.base import prepared_cursor
 from kokemus.journeys.i18n import LANGUAGES, pick
 from kokemus.journeys.models import Touchpoint
 from kokemus.responses.models import Answer, IdempotencyKey, Response, ResponseChannel
@@ -135,8 +135,7 @@ def _new_response(p: _Prepared, now) -> tuple[Response, dict]:
     return response, cleaned["values"]
 
 
-def _store(pairs: list[tuple[Response, _Prepared, dict]],
-           before_counts: Callable[[], None] | None = None) -> None:
+def _store(pairs: list[tuple[Response, _Prepared, dict]]) -> None:
     """Insert responses and answers, redact free text, note mentions, bump rollups."""
     Response.objects.bulk_create([r for r, _p, _v in pairs])
     # The unique (organisation, key) index lives in its own table (responses are
@@ -159,8 +158,6 @@ def _store(pairs: list[tuple[Response, _Prepared, dict]],
         counts.update(keys_for(response, rows, p.unit.time_zone))
     Answer.objects.bulk_create(all_rows, batch_size=1000)
     after_answers_stored_many(stored)
-    if before_counts is not None:
-        before_counts()
     # Rollups are bumped in the same transaction: counts never drift.
     upsert_counts(counts)
 
@@ -190,8 +187,7 @@ def do_submit_response(*, collection_point: CollectionPoint | None = None,
                        submitted_at: datetime | None = None,
                        idempotency_key: str | None = None, consent_contact: bool = False,
                        contact: str = "", respondent_token: str = "",
-                       actor: Actor = SYSTEM,
-                       before_counts: Callable[[], None] | None = None,
+                       actor: Actor = SYSTEM, limiter=None,
                        ) -> tuple[Response, bool]:
     """Validate and store one response. Returns ``(response, created)``.
 
@@ -199,19 +195,28 @@ def do_submit_response(*, collection_point: CollectionPoint | None = None,
     without changing anything, also when two retries race each other.
     Raises ValidationError keyed by question key (or field name) on bad input.
 
-    ``before_counts`` is called in the transaction once a new response's rows are written,
-    just before the rollup counts are bumped (those rows are shared by every response of a
-    unit and day, so they are locked last, for the shortest time before the commit); an
-    exception from it rolls the response back (the public form's rate limit).
+    ``limiter`` (the public form's :class:`kokemus.surveys.ratelimit.Limiter`) counts the
+    submission exactly once, whatever the outcome (stored, a repeat, invalid). Over the
+    limit it raises :class:`kokemus.surveys.ratelimit.RateLimited` (before a
+    ValidationError) and nothing is stored; the refused submission stays counted. On
+    PostgreSQL the count is part of the submission's one statement, which stores nothing
+    when the count is over the limit.
     """
     now = timezone.now()
-    p = _prepare(collection_point=collection_point, unit=unit, touchpoint=touchpoint,
-                 survey_version=survey_version, answers=answers, language=language,
-                 channel=channel, submitted_at=submitted_at, idempotency_key=idempotency_key,
-                 consent_contact=consent_contact, contact=contact,
-                 respondent_token=respondent_token, now=now)
+    try:
+        p = _prepare(collection_point=collection_point, unit=unit, touchpoint=touchpoint,
+                     survey_version=survey_version, answers=answers, language=language,
+                     channel=channel, submitted_at=submitted_at,
+                     idempotency_key=idempotency_key, consent_contact=consent_contact,
+                     contact=contact, respondent_token=respondent_token, now=now)
+    except ValidationError:
+        if limiter is not None:
+            limiter.count()
+        raise
     if connection.vendor == "postgresql":
-        return _submit_one_pg(p, now, before_counts)
+        return _submit_one_pg(p, now, limiter)
+    if limiter is not None:
+        limiter.count()  # its own short transaction: SQLite has one writer at a time anyway
     with transaction.atomic():
         if p.key:
             existing = _existing(p.org_id, p.key)
@@ -220,7 +225,7 @@ def do_submit_response(*, collection_point: CollectionPoint | None = None,
         response, values = _new_response(p, now)
         try:
             with transaction.atomic():  # savepoint: a racing duplicate key rolls back here
-                _store([(response, p, values)], before_counts)
+                _store([(response, p, values)])
         except IntegrityError:
             existing = _existing(p.org_id, p.key) if p.key else None
             if existing is None:
@@ -233,11 +238,14 @@ def do_submit_response(*, collection_point: CollectionPoint | None = None,
 
 # --- One submission on PostgreSQL: one statement for all its rows --------------------------
 #
-# The idempotency key, the response, its answers and the pending analyses of its comments
-# go in with one INSERT of data-modifying CTEs. The key is inserted first with ON CONFLICT
-# DO NOTHING and hands its (sequence-drawn) response id on; a key that exists (also one a
-# concurrent transaction commits meanwhile: the insert waits for it) inserts nothing at all,
-# so no lookup before it and no savepoint around it are needed. Then the rollup counts.
+# The rate-limit count, the idempotency key, the response, its answers, the pending
+# analyses of its comments and the rollup counts go in with one prepared INSERT of
+# data-modifying CTEs, in autocommit: the statement is the transaction (one round trip, no
+# BEGIN or COMMIT). The count comes first and gates the rest: over the limit nothing else
+# is inserted. The key is inserted with ON CONFLICT DO NOTHING and hands its
+# (sequence-drawn) response id on; a key that exists (also one a concurrent transaction
+# commits meanwhile: the insert waits for it) inserts nothing and adds no counts, so no
+# lookup before it and no savepoint around it are needed.
 
 
 class _Row:
@@ -292,15 +300,27 @@ def _response_sequence() -> str:
 
 
 def _insert_one_pg(response: Response, rows: list[_Row], comments: list[tuple[_Row, str]],
-                   mentions: list[tuple[str, int]]) -> bool:
-    """Insert the key, response, answers, pending analyses and staff mentions in one
-    statement.
+                   mentions: list[tuple[str, int]], counts: Counter,
+                   limiter=None) -> tuple[bool, tuple | None]:
+    """Insert the key, response, answers, pending analyses, staff mentions and rollup
+    counts, and count the rate limit, in one statement.
 
-    Sets ``response.pk``; False (and nothing inserted) when the key is already stored.
+    Sets ``response.pk``. Returns (created, (count, expires_at) of the rate limit or None);
+    created is False (and nothing inserted but the rate-limit count) when the key is
+    already stored or the count is over the limit.
+
+    Locks are taken in one order: the rate-limit row (everything else reads it), the key,
+    the rows of the response, then the rollup rows (DailyCount before UnitDayCount).
     """
     r = response
     params: list = []
     ctes = []
+    gate, gate_params = "", []
+    if limiter is not None:
+        hit_sql, hit_params = limiter.hit_sql()
+        ctes.append(f"l AS ({hit_sql})")
+        params += hit_params
+        gate, gate_params = " FROM l WHERE l.count <= %s", [limiter.limit]
     response_params = [r.organisation_id, r.unit_id, r.touchpoint_id, r.survey_version_id,
                        r.collection_point_id, r.channel, r.language, r.submitted_at,
                        r.received_at, r.idempotency_key, r.consent_contact, r.contact,
@@ -308,20 +328,20 @@ def _insert_one_pg(response: Response, rows: list[_Row], comments: list[tuple[_R
     if r.idempotency_key:
         ctes.append(
             "k AS (INSERT INTO responses_idempotencykey (organisation_id, key, response_id, "
-            "submitted_at, created_at) VALUES (%s, %s, nextval(%s::regclass), %s, %s) "
+            f"submitted_at, created_at) SELECT %s, %s, nextval(%s::regclass), %s, %s{gate} "
             "ON CONFLICT DO NOTHING RETURNING response_id)")
         params += [r.organisation_id, r.idempotency_key, _response_sequence(), r.submitted_at,
-                   r.received_at]
+                   r.received_at, *gate_params]
         ctes.append(f"r AS (INSERT INTO responses_response (id, {_RESPONSE_COLUMNS}) "
                     f"SELECT k.response_id, {_RESPONSE_VALUES} FROM k RETURNING id)")
+        params += response_params
     else:
         ctes.append(f"r AS (INSERT INTO responses_response ({_RESPONSE_COLUMNS}) "
-                    f"VALUES ({_RESPONSE_VALUES}) RETURNING id)")
-    params += response_params
+                    f"SELECT {_RESPONSE_VALUES}{gate} RETURNING id)")
+        params += response_params + gate_params
     # Rows go in as one JSON parameter per table (json_to_recordset): the statement's text
-    # and parameter count do not depend on how many answers there are, so psycopg parses
-    # each shape once (it re-parses statements of over 50 parameters every time, and dumps
-    # arrays in Python: either was about a fifth of a submission's CPU).
+    # and parameter count do not depend on how many answers there are, so the statement is
+    # prepared once per shape and connection.
     if rows:
         ctes.append(
             "a AS (INSERT INTO responses_answer (organisation_id, response_id, submitted_at, "
@@ -348,23 +368,36 @@ def _insert_one_pg(response: Response, rows: list[_Row], comments: list[tuple[_R
             "json_to_recordset(%s::json) AS v(k text, mid bigint) ON a.question_key = v.k)")
         params += [r.organisation_id, r.received_at,
                    json.dumps([{"k": key, "mid": mid} for key, mid in mentions])]
-    sql = "WITH " + ", ".join(ctes) + " SELECT id FROM r"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        found = cursor.fetchone()
+    # Rollups are bumped in the same statement (so the same transaction): counts never
+    # drift. Only when the response was inserted (the key was new).
+    rollup_ctes, rollup_params = upsert_ctes(counts, guard="r")
+    ctes += rollup_ctes
+    params += rollup_params
+    if limiter is not None:
+        main = "SELECT (SELECT id FROM r), l.count, l.expires_at FROM l"
+    else:
+        main = "SELECT (SELECT id FROM r), NULL, NULL"
+    with prepared_cursor(connection) as cursor:
+        cursor.execute("WITH " + ", ".join(ctes) + " " + main, params)
+        found, count, expires_at = cursor.fetchone()
+    hit = (count, expires_at) if limiter is not None else None
     if found is None:
-        return False
-    r.pk = found[0]
+        return False, hit
+    r.pk = found
     r._state.adding = False
     r._state.db = connection.alias
-    return True
+    return True, hit
 
 
-def _submit_one_pg(p: _Prepared, now, before_counts=None) -> tuple[Response, bool]:
-    """:func:`do_submit_response` on PostgreSQL (same results, fewer statements)."""
+def _submit_one_pg(p: _Prepared, now, limiter=None) -> tuple[Response, bool]:
+    """:func:`do_submit_response` on PostgreSQL (same results, one statement)."""
+    from kokemus.surveys.ratelimit import RateLimited
+
     try:
         response, values = _new_response(p, now)
     except ValidationError:
+        if limiter is not None:
+            limiter.count()
         # As before: a retry of a stored submission is answered with it, valid or not now.
         existing = _existing(p.org_id, p.key) if p.key else None
         if existing is None:
@@ -376,24 +409,26 @@ def _submit_one_pg(p: _Prepared, now, before_counts=None) -> tuple[Response, boo
     found = prepare_free_text(p.org_id, rows)
     mentions = [(rows[i].question_key, mid) for i, mids in found.items() for mid in mids]
     comments = pending_comments(p.org_id, rows)
-    # No savepoint: nothing in here raises on bad input, and a database error fails the
-    # caller's transaction anyway.
-    with transaction.atomic(savepoint=False):
-        for _attempt in range(3):
-            if _insert_one_pg(response, rows, comments, mentions):
-                if before_counts is not None:
-                    before_counts()
-                # Rollups are bumped in the same transaction: counts never drift.
-                upsert_counts(Counter(keys_for(response, rows, p.unit.time_zone)))
-                if comments:
-                    transaction.on_commit(schedule_sweep)
-                transaction.on_commit(
-                    lambda: response_submitted.send(sender=Response, response=response))
-                return response, True
-            # The key is stored (or was, by a transaction that has rolled back since).
-            existing = _existing(p.org_id, p.key)
-            if existing is not None:
-                return existing, False
+    counts = Counter(keys_for(response, rows, p.unit.time_zone))
+    uncounted = limiter
+    for _attempt in range(3):
+        # In autocommit the statement is its own transaction; in a caller's transaction
+        # it is part of that. Either way it stores everything or nothing.
+        created, hit = _insert_one_pg(response, rows, comments, mentions, counts, uncounted)
+        if hit is not None:
+            uncounted = None  # counted: a retry of the insert does not count again
+            if limiter.over(*hit):
+                raise RateLimited
+        if created:
+            if comments:
+                transaction.on_commit(schedule_sweep)
+            transaction.on_commit(
+                lambda: response_submitted.send(sender=Response, response=response))
+            return response, True
+        # The key is stored (or was, by a transaction that has rolled back since).
+        existing = _existing(p.org_id, p.key)
+        if existing is not None:
+            return existing, False
     raise IntegrityError(f"idempotency key {p.key!r} conflicts but no response is stored")
 
 

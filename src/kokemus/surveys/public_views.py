@@ -8,9 +8,9 @@ closed surveys or inactive points a friendly notice (410).
 This is the hot path of ingestion. A collection point with its survey, unit, touchpoint
 and current version is kept per process for ``KOKEMUS_PUBLIC_POINT_CACHE_SECONDS``
 (default 2 s; any save of a point, survey, version, unit or touchpoint in this process
-drops it at once), so a typical submission costs no lookup queries: the rate-limit count
-(``kokemus.surveys.ratelimit``) is made in the transaction that stores it, after the
-response's rows and just before the rollup counts, which are locked last.
+drops it at once), so a typical submission costs no lookup queries: on PostgreSQL it is
+one prepared statement that stores the response, counts the rate limit
+(``kokemus.surveys.ratelimit``) and adds the rollup counts, and the COMMIT.
 """
 
 from __future__ import annotations
@@ -20,12 +20,10 @@ import re
 import secrets
 import threading
 import time
-from contextlib import contextmanager
 
 import segno
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, ValidationError
-from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpResponse, HttpResponseRedirect
 from django.http.multipartparser import MultiPartParserError
@@ -219,26 +217,6 @@ def validation_errors(exc: ValidationError) -> dict:
         if hasattr(exc, "error_dict") else {"form": " ".join(exc.messages)}
 
 
-@contextmanager
-def _pipelined():
-    """On PostgreSQL, the submission's statements in psycopg's pipeline mode: statements
-    whose results are not waited for travel with the next one, so BEGIN goes with the first
-    INSERT, and the rollup upsert is sent without waiting. Entered inside the transaction:
-    changing autocommit within a pipeline makes psycopg synchronise it (two extra round
-    trips); the COMMIT follows right after the pipeline's one synchronisation."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    connection.ensure_connection()
-    # Errors that surface when the pipeline ends are Django's (503 when the server is gone).
-    with connection.wrap_database_errors, connection.connection.pipeline():
-        yield
-
-
-class _OverLimit(Exception):
-    """Raised in a submission's transaction when the device is over the rate limit."""
-
-
 def _counted(request, limiter, cp, response):
     """Count a POST that stores nothing (bad body, closed point, honeypot): 429 when the
     device is over the limit, otherwise ``response``."""
@@ -289,25 +267,16 @@ def respond(request, code: str):
     idem = idem if IDEM_RE.match(idem) else None
     answers, contact = raw_answers(request.POST, version.questions)
     errors = None
-
-    def count():
-        if limiter.hit():
-            raise _OverLimit
-
-    try:
-        with translation.override(lang), transaction.atomic(), _pipelined():
-            try:
-                _response, created = do_submit_response(
-                    collection_point=cp, survey_version=version, answers=answers,
-                    language=lang, channel=cp.channel,
-                    idempotency_key=f"web:{cp.code}:{idem}" if idem else None,
-                    contact=contact, before_counts=count)
-            except ValidationError as exc:
-                errors, created = validation_errors(exc), False
-            if not created:  # a retry or a bad submission counts too
-                count()
-    except _OverLimit:  # counted in the same transaction: over the limit nothing is stored
-        return _notice(request, _safe_language(request), 429, "rate_limited", cp)
+    with translation.override(lang):
+        try:
+            do_submit_response(
+                collection_point=cp, survey_version=version, answers=answers, language=lang,
+                channel=cp.channel, idempotency_key=f"web:{cp.code}:{idem}" if idem else None,
+                contact=contact, limiter=limiter)
+        except ratelimit.RateLimited:  # counted; nothing is stored
+            return _notice(request, _safe_language(request), 429, "rate_limited", cp)
+        except ValidationError as exc:
+            errors = validation_errors(exc)
     if errors is not None:
         return render_form(request, cp, version, lang, posted=answers, contact=contact,
                             errors=errors, idem=idem, status=400)

@@ -1,13 +1,13 @@
 """The public form's rate limit: submissions per device (IP address) and collection point.
 
 One row per (code, IP) in ``RespondRateCounter``, counted with a single
-``INSERT … ON CONFLICT (key) DO UPDATE … RETURNING`` statement (PostgreSQL and SQLite):
-no cache round trips, no separate commits. The public view runs it in the transaction
-that stores the response, after the response's rows and just before the rollup counts
-(``do_submit_response(before_counts=…)``), so a submission over the limit is rolled back
-together with its count check, and the counter row is locked only for the last moments
-before the commit (the rollup rows, shared by every device, are locked later still). The table lives in the database every web process and machine
-shares, so the limit holds across workers and machines.
+``INSERT … ON CONFLICT (key) DO UPDATE … RETURNING`` (PostgreSQL and SQLite): no cache
+round trips, no separate commits. The public view counts in the transaction that stores
+the response (``do_submit_response(limiter=…)``), so a submission over the limit is rolled
+back together with its count: on PostgreSQL as a CTE of the submission's one statement
+(:meth:`Limiter.hit_sql`), on SQLite as its own statement after the response's rows and
+just before the rollup counts. The table lives in the database every web process and
+machine shares, so the limit holds across workers and machines.
 
 The window starts with a device's first submission (like a cache entry with a timeout)
 and the count starts again after it. A process remembers keys it saw over the limit until
@@ -92,25 +92,45 @@ class Limiter:
         _over_until.pop(self.key, None)
         return False
 
-    def hit(self) -> bool:
-        """Count one submission (one statement); True when it is over the limit.
-
-        Call it inside the transaction that stores the submission, as late as possible,
-        and roll that transaction back when it returns True.
-        """
+    def hit_sql(self) -> tuple[str, list]:
+        """The counting statement and its parameters (``RETURNING count, expires_at``), for
+        callers that run it as part of a larger statement; pass its result to
+        :meth:`over`."""
         now = timezone.now()
         adapt = connection.ops.adapt_datetimefield_value
         stamp = adapt(now)
-        with connection.cursor() as cursor:
-            cursor.execute(_HIT_SQL, [self.key, adapt(now + timedelta(seconds=self.window)),
-                                      stamp, stamp])
-            count, expires_at = cursor.fetchone()
+        return _HIT_SQL, [self.key, adapt(now + timedelta(seconds=self.window)), stamp, stamp]
+
+    def over(self, count: int, expires_at) -> bool:
+        """Whether a counted submission (``count`` in the window ending ``expires_at``) is
+        over the limit; remembers the key until the window ends when it is."""
         if count <= self.limit:
             return False
         if len(_over_until) >= MEMO_MAX:
             _over_until.clear()
         _over_until[self.key] = _aware(expires_at).timestamp()
         return True
+
+    def hit(self) -> bool:
+        """Count one submission (one statement); True when it is over the limit.
+
+        Call it inside the transaction that stores the submission, as late as possible,
+        and roll that transaction back when it returns True.
+        """
+        sql, params = self.hit_sql()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            count, expires_at = cursor.fetchone()
+        return self.over(count, expires_at)
+
+    def count(self) -> None:
+        """:meth:`hit`, raising :class:`RateLimited` when over the limit."""
+        if self.hit():
+            raise RateLimited
+
+
+class RateLimited(Exception):
+    """A submission is over its device's limit: roll its transaction back (HTTP 429)."""
 
 
 def count_for(code: str, ip: str) -> int:
