@@ -135,9 +135,13 @@ def test_shipped_classifier_is_what_training_produces() -> None:
     assert np.all(np.abs(new.weights - old.weights) <= np.asarray(data["scale"]) * 1.5)
 
 
-def test_clauses_of_a_long_comment_are_embedded_with_it(fake_embedder: FakeEmbedder) -> None:
+def test_clauses_of_a_long_comment_are_embedded_with_it(
+    fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
     classifier = default_classifier()
     assert classifier is not None and classifier.clause_pooling
+    # Whether the fast model is sure of this comment depends on the training run.
+    monkeypatch.setattr(EmbeddingClassifier, "needs_embedding", lambda *_a: True)
     text = ("Hoitajat ovat ystävällisiä, mutta iltapäivisin ei ole mitään tekemistä. "
             "Isä vain istuu huoneessaan.")
     analyse(text, "fi")
