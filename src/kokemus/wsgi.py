@@ -1,6 +1,13 @@
+"""The WSGI application of ``kokemus serve`` (and any WSGI server): Django's handler, with
+the short middleware chain of :mod:`kokemus.web.lean` for public form submissions."""
+
 import os
 
-from django.core.wsgi import get_wsgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kokemus.settings")
-application = get_wsgi_application()
+django.setup(set_prefix=False)
+
+from kokemus.web.lean import Application  # noqa: E402 - after django.setup()
+
+application = Application()

@@ -26,7 +26,9 @@ PENDING = "pending"
 class CommentAnalysis(models.Model):
     """Language, sentiment and themes of one free-text answer (computed in the background)."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the (organisation, sentiment) index serves its lookups.
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+",
+                                     db_index=False)
     # No database FK: answers are partitioned on PostgreSQL (see responses.models).
     answer = models.OneToOneField("responses.Answer", on_delete=models.CASCADE,
                                   related_name="analysis", db_constraint=False)

@@ -92,7 +92,9 @@ class IdempotencyKey(models.Model):
     submission. A plain (non-partitioned) table, written in the same transaction as the
     response; its rows go when the response goes (also when its month is dropped)."""
 
-    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: the unique (organisation, key) index serves its lookups.
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+",
+                                     db_index=False)
     key = models.CharField(max_length=100)
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="+",
                                  db_constraint=False)

@@ -88,7 +88,14 @@ def _language(request) -> str:
         lang = request.POST.get("lang")
     if lang in LANGUAGES:
         return lang
-    current = (getattr(request, "LANGUAGE_CODE", None) or translation.get_language() or "fi")
+    return _request_language(request)
+
+
+def _request_language(request) -> str:
+    """LocaleMiddleware's choice, or on the short chain of public submissions
+    (``kokemus.web.lean``), the same choice made here (cookie, Accept-Language)."""
+    current = getattr(request, "LANGUAGE_CODE", None) or \
+        translation.get_language_from_request(request) or "fi"
     return current[:2] if current[:2] in LANGUAGES else "fi"
 
 
@@ -97,8 +104,7 @@ def _safe_language(request) -> str:
     lang = request.GET.get("lang")
     if lang in LANGUAGES:
         return lang
-    current = getattr(request, "LANGUAGE_CODE", None) or "fi"
-    return current[:2] if current[:2] in LANGUAGES else "fi"
+    return _request_language(request)
 
 
 def _notice(request, lang: str, status: int, kind: str, cp=None):
