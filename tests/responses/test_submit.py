@@ -254,3 +254,24 @@ def test_answer_times_are_stored_in_utc_whatever_the_offset(tree, version):
         submit(tree, version, {"nps": 7}, submitted_at=datetime(
             1, 1, 1, 0, 0, tzinfo=dt_timezone(timedelta(hours=23))))
     assert "submitted_at" in exc.value.message_dict
+
+
+def test_rollup_rows_of_a_submission_are_exactly_keys_for(tree, version):
+    """On PostgreSQL the statement that stores a response computes its rollup keys itself;
+    they must be those of rollups.keys_for (summed over slots), for every question type."""
+    from kokemus.analytics import rollups
+
+    submit(tree, version, {"nps": 3, "improve": "Jono", "csat": 2, "ces": 5, "smiley": 1,
+                           "fft": 4, "greeting": 3, "expectations": 2, "emotion": "worried",
+                           "mood": 2, "visit": "option_1",
+                           "topics": ["option_2", "option_1"]})
+    submit(tree, version, {"nps": 10, "topics": ["option_1"]}, language="sv")
+    submit(tree, version, {"nps": 10, "topics": ["option_1"]}, language="sv",
+           idempotency_key="twice")
+    submit(tree, version, {"nps": 10, "topics": ["option_1"]}, language="sv",
+           idempotency_key="twice")  # a repeat adds nothing
+    stored = rollups.stored_counts()
+    assert +stored == +rollups.count_from_raw_python()
+    assert stored[(tree.kamppi.organisation_id, tree.kamppi.pk, 0, "link", "sv", "topics",
+                   "multi_choice", timezone.localdate(), -1, "option_1")] == 2
+    assert rollups.verify() == []

@@ -130,24 +130,59 @@ def _sorted_rows(counts: Counter, sign: int) -> tuple[list[tuple], list[tuple]]:
     return daily, per_unit
 
 
-def upsert_ctes(counts: Counter, guard: str | None = None,
-                sign: int = 1) -> tuple[list[str], list]:
+def _upsert_ctes(counts: Counter, sign: int) -> tuple[list[str], list]:
     """PostgreSQL: the upserts of :func:`upsert_counts` as two data-modifying CTEs (``d``
-    and ``u``) for a larger statement, and their parameters. With ``guard`` (the name of
-    another CTE), rows are added only when that CTE returns a row (a submission's insert).
-
-    ``u`` reads ``d``'s count, so the DailyCount rows are always locked before the
-    UnitDayCount rows, whatever order PostgreSQL runs the CTEs of a statement in; every
-    writer takes them in that order.
-    """
+    and ``u``) and their parameters. ``u`` reads ``d``'s count, so the DailyCount rows are
+    always locked before the UnitDayCount rows, whatever order PostgreSQL runs the CTEs of
+    a statement in; every writer takes them in that order."""
     daily, per_unit = _sorted_rows(counts, sign)
-    when = f"EXISTS (SELECT 1 FROM {guard}) " if guard else ""
     dt, ut = DailyCount._meta.db_table, UnitDayCount._meta.db_table
-    d_sql = _upsert_json_sql(dt, _COLUMNS, _CONFLICT, f"WHERE {when}" if when else "")
+    d_sql = _upsert_json_sql(dt, _COLUMNS, _CONFLICT)
     u_sql = _upsert_json_sql(ut, _UNIT_COLUMNS, _UNIT_CONFLICT,
-                             f"WHERE {when and when + 'AND '}(SELECT count(*) FROM d) > 0 ")
+                             "WHERE (SELECT count(*) FROM d) > 0 ")
     return ([f"d AS ({d_sql} RETURNING 1)", f"u AS ({u_sql})"],
             [_json_rows(_COLUMNS, daily), _json_rows(_UNIT_COLUMNS, per_unit)])
+
+
+def response_rollup_ctes(response, unit_zone: str, answers: str | None,
+                         guard: str) -> tuple[list[str], list]:
+    """PostgreSQL: the rollup increments of one new response, as CTEs (``x``, ``d``, ``u``)
+    of the statement that inserts it: :func:`keys_for` computed by PostgreSQL from the
+    rows that the CTE ``answers`` returns (question_key, question_type, value, choice) and
+    one response row when the CTE ``guard`` returns a row (the response was inserted), so
+    no key reaches Python and nothing is counted for a repeat. Rows go in the order of
+    :func:`_order` (text of each key field, compared by code point: the "C" collation),
+    DailyCount before UnitDayCount, as :func:`upsert_counts` writes them."""
+    day = local_day(response.submitted_at, unit_zone)
+    touchpoint = response.touchpoint_id or NO_TOUCHPOINT
+    slot = write_slot()
+    free = "question_type = 'free_text'"
+    rows = [f"SELECT %s::text AS k, %s::text AS t, {NO_VALUE}::integer AS v, ''::text AS c "
+            f"FROM {guard}"]
+    if answers:
+        rows.append(f"SELECT question_key, question_type, CASE WHEN {free} THEN {NO_VALUE} "
+                    f"ELSE coalesce(value, {NO_VALUE}) END, CASE WHEN {free} THEN '' "
+                    f"ELSE coalesce(choice, '') END FROM {answers}")
+    dt, ut = DailyCount._meta.db_table, UnitDayCount._meta.db_table
+    ctes = [
+        f"x AS ({' UNION ALL '.join(rows)})",
+        f"d AS (INSERT INTO {dt} ({', '.join(_COLUMNS)}) "
+        f"SELECT %s, %s, %s, %s, %s, k, t, %s::date, v, c, %s, count(*) FROM x "
+        f'GROUP BY k, t, v, c ORDER BY k COLLATE "C", t COLLATE "C", v::text COLLATE "C", '
+        f'c COLLATE "C" ON CONFLICT ({", ".join(_CONFLICT)}) '
+        f"DO UPDATE SET count = {dt}.count + excluded.count RETURNING 1)",
+        f"u AS (INSERT INTO {ut} ({', '.join(_UNIT_COLUMNS)}) "
+        f"SELECT %s, %s, t, %s::date, v, %s, count(*) FROM x "
+        f"WHERE (SELECT count(*) FROM d) > 0 "
+        f'GROUP BY t, v ORDER BY t COLLATE "C", v::text COLLATE "C" '
+        f"ON CONFLICT ({', '.join(_UNIT_CONFLICT)}) "
+        f"DO UPDATE SET count = {ut}.count + excluded.count)",
+    ]
+    params = [RESPONSE_KEY, RESPONSE_KEY,
+              response.organisation_id, response.unit_id, touchpoint, response.channel,
+              response.language, day, slot,
+              response.organisation_id, response.unit_id, day, slot]
+    return ctes, params
 
 
 def upsert_counts(counts: Counter, sign: int = 1) -> None:
@@ -155,13 +190,13 @@ def upsert_counts(counts: Counter, sign: int = 1) -> None:
 
     Rows go in key order, DailyCount before UnitDayCount (two writers never lock the same
     rows in opposite orders). On PostgreSQL both upserts are one statement (data-modifying
-    CTEs, :func:`upsert_ctes`): one round trip; on SQLite two ``executemany``."""
+    CTEs): one round trip; on SQLite two ``executemany``."""
     counts = +counts if sign > 0 else Counter({k: n for k, n in counts.items() if n})
     if not counts:
         return
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            ctes, params = upsert_ctes(counts, sign=sign)
+            ctes, params = _upsert_ctes(counts, sign)
             cursor.execute("WITH " + ", ".join(ctes) + " SELECT 1", params)
         else:
             daily, per_unit = _sorted_rows(counts, sign)

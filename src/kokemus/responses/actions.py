@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from kokemus.accounts.audit import SYSTEM, Actor
 from kokemus.accounts.models import Unit
-from kokemus.analytics.rollups import keys_for, upsert_counts, upsert_ctes
+from kokemus.analytics.rollups import keys_for, response_rollup_ctes, upsert_counts
 from kokemus.comments.ingest import (
     after_answers_stored_many,
     pending_comments,
@@ -300,7 +300,7 @@ def _response_sequence() -> str:
 
 
 def _insert_one_pg(response: Response, rows: list[_Row], comments: list[tuple[_Row, str]],
-                   mentions: list[tuple[str, int]], counts: Counter,
+                   mentions: list[tuple[str, int]], unit_zone: str,
                    limiter=None) -> tuple[bool, tuple | None]:
     """Insert the key, response, answers, pending analyses, staff mentions and rollup
     counts, and count the rate limit, in one statement.
@@ -348,7 +348,8 @@ def _insert_one_pg(response: Response, rows: list[_Row], comments: list[tuple[_R
             "question_key, question_type, value, choice, text) "
             "SELECT %s, r.id, %s, v.k, v.t, v.v, v.c, v.x FROM r CROSS JOIN "
             "json_to_recordset(%s::json) AS v(k text, t text, v integer, c text, x text, "
-            "n integer) ORDER BY v.n RETURNING id, question_key)")
+            "n integer) ORDER BY v.n "
+            "RETURNING id, question_key, question_type, value, choice)")
         params += [r.organisation_id, r.submitted_at, json.dumps(
             [{"k": row.question_key, "t": row.question_type, "v": row.value, "c": row.choice,
               "x": row.text, "n": n} for n, row in enumerate(rows)])]
@@ -370,7 +371,8 @@ def _insert_one_pg(response: Response, rows: list[_Row], comments: list[tuple[_R
                    json.dumps([{"k": key, "mid": mid} for key, mid in mentions])]
     # Rollups are bumped in the same statement (so the same transaction): counts never
     # drift. Only when the response was inserted (the key was new).
-    rollup_ctes, rollup_params = upsert_ctes(counts, guard="r")
+    rollup_ctes, rollup_params = response_rollup_ctes(r, unit_zone, "a" if rows else None,
+                                                      guard="r")
     ctes += rollup_ctes
     params += rollup_params
     if limiter is not None:
@@ -409,12 +411,12 @@ def _submit_one_pg(p: _Prepared, now, limiter=None) -> tuple[Response, bool]:
     found = prepare_free_text(p.org_id, rows)
     mentions = [(rows[i].question_key, mid) for i, mids in found.items() for mid in mids]
     comments = pending_comments(p.org_id, rows)
-    counts = Counter(keys_for(response, rows, p.unit.time_zone))
     uncounted = limiter
     for _attempt in range(3):
         # In autocommit the statement is its own transaction; in a caller's transaction
         # it is part of that. Either way it stores everything or nothing.
-        created, hit = _insert_one_pg(response, rows, comments, mentions, counts, uncounted)
+        created, hit = _insert_one_pg(response, rows, comments, mentions, p.unit.time_zone,
+                                      uncounted)
         if hit is not None:
             uncounted = None  # counted: a retry of the insert does not count again
             if limiter.over(*hit):
