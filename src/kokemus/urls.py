@@ -24,6 +24,9 @@ org_patterns = [
 ]
 
 urlpatterns = [
+    # First: the public form is the busiest URL (each pattern tried before it costs every
+    # submission time); nothing else starts with r/.
+    path("", include("kokemus.surveys.public_urls")),
     path("", web_views.home, name="home"),
     path("healthz", web_views.healthz, name="healthz"),
     path("readyz", web_views.readyz, name="readyz"),
@@ -42,7 +45,6 @@ urlpatterns = [
          name="password_reset_complete"),
     path("invite/<str:token>/", account_views.accept_invitation, name="accept_invitation"),
     path("o/<slug:org_slug>/", include(org_patterns)),
-    path("", include("kokemus.surveys.public_urls")),
     path("", include("kokemus.kiosk.public_urls")),
     path("", include("kokemus.invitations.public_urls")),
     path("api/", include("kokemus.api.public_urls")),

@@ -68,6 +68,8 @@ def key_for(code: str, ip: str) -> str:
 
 
 def _aware(value) -> datetime:
+    if isinstance(value, float):  # epoch seconds
+        return datetime.fromtimestamp(value, UTC)
     if isinstance(value, str):  # SQLite returns the stored text
         value = parse_datetime(value)
     if timezone.is_naive(value):
@@ -102,8 +104,9 @@ class Limiter:
         return _HIT_SQL, [self.key, adapt(now + timedelta(seconds=self.window)), stamp, stamp]
 
     def over(self, count: int, expires_at) -> bool:
-        """Whether a counted submission (``count`` in the window ending ``expires_at``) is
-        over the limit; remembers the key until the window ends when it is."""
+        """Whether a counted submission (``count`` in the window ending ``expires_at``: a
+        datetime, its text or epoch seconds) is over the limit; remembers the key until the
+        window ends when it is."""
         if count <= self.limit:
             return False
         if len(_over_until) >= MEMO_MAX:
