@@ -111,3 +111,16 @@ def outsider_client(outsider) -> Client:
 @pytest.fixture
 def anon_client() -> Client:
     return client_for(None)
+
+
+@pytest.fixture
+def fresh_public_form():
+    """The public form's per-process state (collection point cache, thank-you paths, keys
+    seen over the rate limit) empty before and after the test."""
+    from kokemus.surveys import public_views, ratelimit
+
+    public_views.forget_points()
+    ratelimit.forget()
+    yield
+    public_views.forget_points()
+    ratelimit.forget()

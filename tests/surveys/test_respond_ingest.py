@@ -21,17 +21,8 @@ from kokemus.surveys import public_views, ratelimit
 from kokemus.surveys.models import CollectionPoint, RespondRateCounter
 from tests.surveys.helpers import make_point, make_touchpoint
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_public_form")]
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(autouse=True)
-def _fresh_process_state():
-    public_views.forget_points()
-    ratelimit.forget()
-    yield
-    public_views.forget_points()
-    ratelimit.forget()
 
 
 @pytest.fixture

@@ -13,21 +13,13 @@ from django.db import OperationalError
 from django.test import override_settings
 
 from kokemus.responses.models import Response
-from kokemus.surveys import public_views, ratelimit
+from kokemus.surveys import public_views
 from kokemus.web import lean
 from kokemus.wsgi import application
 from tests.surveys.helpers import make_point
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _fresh():
-    public_views.forget_points()
-    ratelimit.forget()
-    yield
-    public_views.forget_points()
-    ratelimit.forget()
+pytestmark = [pytest.mark.django_db(transaction=True),
+              pytest.mark.usefixtures("fresh_public_form")]
 
 
 def call(method, path, data=None, query="", headers=None):

@@ -33,6 +33,7 @@ from kokemus.responses.models import Answer, IdempotencyKey, Response, ResponseC
 from kokemus.responses.signals import response_submitted
 from kokemus.surveys.models import CollectionPoint, SurveyVersion
 from kokemus.surveys.questions import clean_answers
+from kokemus.surveys.ratelimit import RateLimited
 
 IDEMPOTENCY_MAX = 100
 # Kiosks send their own clock; allow some skew but no responses from the future.
@@ -377,7 +378,8 @@ def _insert_one_pg(response: Response, rows: list[_Row], comments: list[tuple[_R
     params += rollup_params
     if limiter is not None:
         # the window's end as epoch seconds: a float loads cheaper than a timestamptz
-        main = "SELECT (SELECT id FROM r), l.count, extract(epoch FROM l.expires_at)::float8 FROM l"
+        main = ("SELECT (SELECT id FROM r), l.count, "
+                "extract(epoch FROM l.expires_at)::float8 FROM l")
     else:
         main = "SELECT (SELECT id FROM r), NULL, NULL"
     with prepared_cursor(connection) as cursor:
@@ -394,8 +396,6 @@ def _insert_one_pg(response: Response, rows: list[_Row], comments: list[tuple[_R
 
 def _submit_one_pg(p: _Prepared, now, limiter=None) -> tuple[Response, bool]:
     """:func:`do_submit_response` on PostgreSQL (same results, one statement)."""
-    from kokemus.surveys.ratelimit import RateLimited
-
     try:
         response, values = _new_response(p, now)
     except ValidationError:

@@ -2,12 +2,12 @@
 
 One row per (code, IP) in ``RespondRateCounter``, counted with a single
 ``INSERT … ON CONFLICT (key) DO UPDATE … RETURNING`` (PostgreSQL and SQLite): no cache
-round trips, no separate commits. The public view counts in the transaction that stores
-the response (``do_submit_response(limiter=…)``), so a submission over the limit is rolled
-back together with its count: on PostgreSQL as a CTE of the submission's one statement
-(:meth:`Limiter.hit_sql`), on SQLite as its own statement after the response's rows and
-just before the rollup counts. The table lives in the database every web process and
-machine shares, so the limit holds across workers and machines.
+round trips, no separate commits. Every POST to the form counts once, refused ones too
+(``do_submit_response(limiter=…)``): on PostgreSQL the count is the first CTE of the
+submission's one statement (:meth:`Limiter.hit_sql`) and gates the rest, so over the limit
+nothing else is stored; on SQLite it is its own short transaction just before the
+submission's. The table lives in the database every web process and machine shares, so
+the limit holds across workers and machines.
 
 The window starts with a device's first submission (like a cache entry with a timeout)
 and the count starts again after it. A process remembers keys it saw over the limit until
@@ -115,11 +115,8 @@ class Limiter:
         return True
 
     def hit(self) -> bool:
-        """Count one submission (one statement); True when it is over the limit.
-
-        Call it inside the transaction that stores the submission, as late as possible,
-        and roll that transaction back when it returns True.
-        """
+        """Count one submission (one statement); True when it is over the limit, and then
+        the submission must not be stored."""
         sql, params = self.hit_sql()
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -133,7 +130,7 @@ class Limiter:
 
 
 class RateLimited(Exception):
-    """A submission is over its device's limit: roll its transaction back (HTTP 429)."""
+    """A submission is over its device's limit: nothing of it is stored (HTTP 429)."""
 
 
 def count_for(code: str, ip: str) -> int:

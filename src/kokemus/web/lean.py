@@ -25,6 +25,8 @@ from django.core.handlers.exception import convert_exception_to_response
 from django.core.handlers.wsgi import WSGIHandler
 from django.utils.module_loading import import_string
 
+from kokemus.surveys.public_views import CODE_RE
+
 # The middleware a public submission runs, as a filter over settings.MIDDLEWARE (their
 # order is the site's).
 PUBLIC_SUBMISSION_MIDDLEWARE = frozenset({
@@ -33,7 +35,7 @@ PUBLIC_SUBMISSION_MIDDLEWARE = frozenset({
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "kokemus.web.middleware.SecurityHeadersMiddleware",
 })
-PUBLIC_SUBMISSION_PATH = re.compile(r"/r/[a-z0-9]{4,16}/")
+PUBLIC_SUBMISSION_PATH = re.compile(rf"/r/{CODE_RE.pattern}/")
 
 
 def public_submission_middleware() -> list[str]:
