@@ -57,17 +57,134 @@ def test_sure_comments_are_not_embedded(fake_embedder: FakeEmbedder) -> None:
     assert fake_embedder.calls == []
 
 
-def test_unsure_comments_are_embedded_and_averaged(fake_embedder: FakeEmbedder) -> None:
-    text = "Vi hör aldrig något från boendet om inte något har hänt."
-    without = analyse(text, "sv", use_embeddings=False).theme_keys
-    assert "activities" not in without
-    result = analyse(text, "sv")
+def controlled_classifier(favoured: str | None, mix: float = 0.5, add: float = 0.4,
+                          veto: float = 0.0, low: float = 0.0, high: float = 1.0,
+                          clause_pooling: bool = True) -> EmbeddingClassifier:
+    """An embedding classifier that gives ``favoured`` probability 0.99 and every other
+    theme about 0 whatever the embedding (zero weights, biases only); with ``low=0`` every
+    comment the fast model sees is embedded."""
+    themes = Taxonomy.default().keys()
+    return EmbeddingClassifier({
+        "themes": themes, "scale": [1.0] * len(themes),
+        "weights": {key: [0] * 384 for key in themes},
+        "bias": [4.59512 if key == favoured else -20.0 for key in themes],
+        "mix": mix, "add_threshold": add, "veto_threshold": veto,
+        "cascade": {"low": low, "high": high}, "clause_pooling": clause_pooling})
+
+
+@pytest.fixture
+def controlled(monkeypatch: pytest.MonkeyPatch, fake_embedder: FakeEmbedder
+               ) -> EmbeddingClassifier:
+    classifier = controlled_classifier("activities")
+    monkeypatch.setattr(_embed, "default_classifier", lambda: classifier)
+    return classifier
+
+
+def test_unsure_comments_are_embedded_and_averaged(
+    controlled: EmbeddingClassifier, fake_embedder: FakeEmbedder
+) -> None:
+    # A plain waiting comment: the fast path says nothing of activities; the (controlled)
+    # embedding classifier gives activities 0.99, which averaged in (0.5 x 0.99 >= 0.4)
+    # adds the theme, and the waiting lexicon hit is kept (veto threshold 0).
+    text = "Jono oli pitkä."
+    without = analyse(text, "fi", use_embeddings=False).theme_keys
+    assert "waiting" in without and "activities" not in without
+    result = analyse(text, "fi")
     assert fake_embedder.calls == [text]
-    # The (fake) embedding speaks for activities alone; averaged in, it adds the theme.
-    assert "activities" in result.theme_keys
-    assert detect_themes(text, "sv") == result.theme_keys
-    assert detect_themes(text, "sv", use_embeddings=False) == without
-    assert [a.theme_keys for a in analyse_many([text], "sv", use_embeddings=False)] == [without]
+    assert "activities" in result.theme_keys and "waiting" in result.theme_keys
+    assert detect_themes(text, "fi") == result.theme_keys
+    assert detect_themes(text, "fi", use_embeddings=False) == without
+    assert [a.theme_keys for a in analyse_many([text], "fi", use_embeddings=False)] == [without]
+
+
+def test_the_embedding_weight_and_thresholds_apply(monkeypatch: pytest.MonkeyPatch,
+                                                   fake_embedder: FakeEmbedder) -> None:
+    # With a mix of 0.3 the averaged probability of activities (at most 0.3 x 0.99 plus the
+    # fast model's small share) stays below the add threshold 0.4.
+    classifier = controlled_classifier("activities", mix=0.3)
+    monkeypatch.setattr(_embed, "default_classifier", lambda: classifier)
+    result = analyse("Jono oli pitkä.", "fi")
+    assert fake_embedder.calls == ["Jono oli pitkä."]
+    assert "activities" not in result.theme_keys
+
+
+def test_many_comments_are_embedded_in_one_batch(
+    controlled: EmbeddingClassifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    batches: list[list[str]] = []
+    vector = np.ones(384, dtype=np.float32) / np.sqrt(384)
+
+    def embedder(texts):  # type: ignore[no-untyped-def]
+        batches.append(list(texts))
+        return np.tile(vector, (len(texts), 1))
+
+    monkeypatch.setattr(_embed, "default_embedder", lambda: embedder)
+    texts = ["Jono oli pitkä.", "Kön var lång men personalen var vänlig.",
+             "The nurse explained the medicines.", "Ok"]
+    one_by_one = [analyse(t) for t in texts]
+    batches.clear()
+    together = analyse_many(texts)
+    assert together == one_by_one
+    # The three comments (and "Ok" if the fast model has anything to say of it) in one call.
+    assert batches[0][:3] == texts[:3]
+
+
+def test_clauses_are_embedded_only_when_they_can_change_the_themes() -> None:
+    classifier = controlled_classifier("activities", mix=0.5, add=0.45, veto=0.2)
+    waiting = classifier.index["waiting"]
+    comment = np.zeros(len(classifier.themes))
+    comment[waiting] = 0.9
+    # waiting (a lexicon hit) stays above the veto threshold and price below the add
+    # threshold whatever the clauses say: pooled probabilities lie in [p/2, p/2 + 0.5].
+    assert not classifier.clauses_matter({"waiting": 0.9, "price": 0.0}, {"waiting"},
+                                         {"price"}, comment)
+    # A fast price probability of 0.5 puts the average in [0.25, 0.5]: the clauses decide.
+    assert classifier.clauses_matter({"waiting": 0.9, "price": 0.5}, {"waiting"}, {"price"},
+                                     comment)
+    # A weak lexicon hit: [0.05 + 0.225, 0.05 + 0.475] holds no veto threshold 0.2 ...
+    assert not classifier.clauses_matter({"waiting": 0.1}, {"waiting"}, set(), comment)
+    # ... but a weaker comment probability does.
+    assert classifier.clauses_matter({"waiting": 0.1}, {"waiting"}, set(),
+                                     np.zeros(len(classifier.themes)))
+
+
+def test_skipping_clauses_gives_the_same_themes(monkeypatch: pytest.MonkeyPatch,
+                                               fake_embedder: FakeEmbedder) -> None:
+    # An embedding classifier that says "no theme" (about 0 for all): with a mix of 0.5 a
+    # lexicon hit the fast model gives >= 0.4 is kept and a theme it gives < 0.4 is not
+    # added whatever the clauses say, so they are not embedded ...
+    classifier = controlled_classifier(None, mix=0.5, add=0.45, veto=0.2)
+    monkeypatch.setattr(_embed, "default_classifier", lambda: classifier)
+    text = "Kön var lång. Apotekaren förklarade hur medicinen tas."
+    pruned = analyse(text, "sv")
+    assert pruned.theme_keys
+    assert fake_embedder.calls == [text]
+    # ... and embedding them gives the same themes.
+    monkeypatch.setattr(EmbeddingClassifier, "clauses_matter", lambda *_a: True)
+    assert analyse(text, "sv") == pruned
+    assert fake_embedder.calls == [text, text, "kön var lång",
+                                   "apotekaren förklarade hur medicinen tas"]
+
+
+def test_embedder_caches_by_text() -> None:
+    calls: list[list[str]] = []
+
+    class Model:
+        def query(self, texts):  # type: ignore[no-untyped-def]
+            calls.append(list(texts))
+            return np.array([[len(t), 1.0] for t in texts], dtype=np.float32)
+
+    embedder = object.__new__(_embed.Embedder)
+    embedder._model, embedder.dim = Model(), 2
+    embedder._cache = __import__("collections").OrderedDict()
+    first = embedder(["ab", "abc", "ab"])
+    assert calls == [["ab", "abc"]]
+    assert first.tolist() == [[2, 1], [3, 1], [2, 1]]
+    assert embedder(["abc", "x"]).tolist() == [[3, 1], [1, 1]]
+    assert calls[1] == ["x"]
+    embedder.cache_clear()
+    embedder(["ab"])
+    assert calls[2] == ["ab"]
 
 
 def test_without_embeddings_the_fast_path_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -140,8 +257,10 @@ def test_clauses_of_a_long_comment_are_embedded_with_it(
 ) -> None:
     classifier = default_classifier()
     assert classifier is not None and classifier.clause_pooling
-    # Whether the fast model is sure of this comment depends on the training run.
+    # Whether the fast model is sure of this comment, and whether its clauses can change
+    # the themes, depend on the training run.
     monkeypatch.setattr(EmbeddingClassifier, "needs_embedding", lambda *_a: True)
+    monkeypatch.setattr(EmbeddingClassifier, "clauses_matter", lambda *_a: True)
     text = ("Hoitajat ovat ystävällisiä, mutta iltapäivisin ei ole mitään tekemistä. "
             "Isä vain istuu huoneessaan.")
     analyse(text, "fi")

