@@ -126,6 +126,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The ingestion statement is a prepared statement on PostgreSQL (kokemus.db.postgresql);
 # false behind a pooler in transaction mode that does not track prepared statements.
 KOKEMUS_PG_PREPARED_STATEMENTS = envbool("KOKEMUS_PG_PREPARED_STATEMENTS", True)
+# The public form's concurrent submissions share one statement (kokemus.responses.groupcommit)
+KOKEMUS_PG_GROUP_COMMIT = envbool("KOKEMUS_PG_GROUP_COMMIT", True)
 
 # Optional streaming read replica for dashboard/report reads (docs/scaling.md).
 _replica_url = envstr("DATABASE_REPLICA_URL", "")

@@ -201,3 +201,26 @@ def test_first_load_is_under_60_kb(anon_client, cp):
     total = len(html) + sum(len(Path(finders.find(f"kokemus/{name}")).read_bytes())
                             for name in ("respond.css", "respond.js"))
     assert total < 60 * 1024
+
+
+@pytest.mark.parametrize("own_cache_control", [None, "public, max-age=60"])
+def test_never_cache_writes_what_djangos_never_cache_writes(own_cache_control):
+    """The public form's own never_cache (headers written at once) gives the headers of
+    Django's, also for a response with a Cache-Control of its own."""
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+    from django.views.decorators.cache import never_cache as django_never_cache
+
+    from kokemus.surveys.public_views import never_cache
+
+    def view(request):
+        response = HttpResponse("x")
+        if own_cache_control:
+            response["Cache-Control"] = own_cache_control
+        return response
+
+    request = RequestFactory().get("/")
+    ours, django = never_cache(view)(request), django_never_cache(view)(request)
+    assert ours["Cache-Control"] == django["Cache-Control"]
+    assert ours["Expires"][:20] == django["Expires"][:20]  # the same moment, to the second
+    assert "no-store" in ours["Cache-Control"] and "public" not in ours["Cache-Control"]

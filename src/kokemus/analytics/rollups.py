@@ -607,3 +607,45 @@ def delete_response(response) -> None:
     with transaction.atomic():
         on_response_deleted(response)
         response.delete()
+
+
+def batch_rollup_ctes(responses: str, answers: str) -> list[str]:
+    """PostgreSQL: the rollup increments of several new responses, as CTEs (``x``, ``d``,
+    ``u``) of the statement that inserts them. ``responses`` names a CTE of the inserted
+    responses with columns ``id, org, unit, rtp`` (touchpoint or NO_TOUCHPOINT)``, ch,
+    lang, day`` (the local day of the response in its unit's zone); ``answers`` a CTE of
+    their inserted answers (``response_id, question_key, question_type, value, choice``).
+    :func:`keys_for` of each response, summed per key; rows are written in the order of
+    :func:`_order` (the text of each key field, compared by code point: the "C"
+    collation), DailyCount before UnitDayCount, as :func:`upsert_counts` writes them, so
+    batches and single writers never lock rollup rows in opposite orders. One parameter:
+    the writer's slot."""
+    free = "a.question_type = 'free_text'"
+    dt, ut = DailyCount._meta.db_table, UnitDayCount._meta.db_table
+
+    def text_order(*columns: str) -> str:
+        return ", ".join(f'{c} COLLATE "C"' for c in columns)
+
+    day = "to_char(day, 'YYYY-MM-DD')"
+    return [
+        f"x AS (SELECT org, unit, rtp, ch, lang, '{RESPONSE_KEY}'::text AS k, "
+        f"'{RESPONSE_KEY}'::text AS t, day, {NO_VALUE}::integer AS v, ''::text AS c "
+        f"FROM {responses} UNION ALL "
+        f"SELECT q.org, q.unit, q.rtp, q.ch, q.lang, a.question_key, a.question_type, q.day, "
+        f"CASE WHEN {free} THEN {NO_VALUE} ELSE coalesce(a.value, {NO_VALUE}) END, "
+        f"CASE WHEN {free} THEN '' ELSE coalesce(a.choice, '') END "
+        f"FROM {answers} a JOIN {responses} q ON q.id = a.response_id)",
+        f"d AS (INSERT INTO {dt} ({', '.join(_COLUMNS)}) "
+        f"SELECT org, unit, rtp, ch, lang, k, t, day, v, c, %s, count(*) FROM x "
+        f"GROUP BY org, unit, rtp, ch, lang, k, t, day, v, c ORDER BY "
+        + text_order("org::text", "unit::text", "rtp::text", "ch", "lang", "k", "t", day,
+                     "v::text", "c")
+        + f" ON CONFLICT ({', '.join(_CONFLICT)}) "
+        f"DO UPDATE SET count = {dt}.count + excluded.count RETURNING 1)",
+        f"u AS (INSERT INTO {ut} ({', '.join(_UNIT_COLUMNS)}) "
+        f"SELECT org, unit, t, day, v, %s, count(*) FROM x "
+        f"WHERE (SELECT count(*) FROM d) > 0 GROUP BY org, unit, t, day, v ORDER BY "
+        + text_order("org::text", "unit::text", "t", day, "v::text")
+        + f" ON CONFLICT ({', '.join(_UNIT_CONFLICT)}) "
+        f"DO UPDATE SET count = {ut}.count + excluded.count)",
+    ]

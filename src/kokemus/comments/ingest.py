@@ -138,6 +138,9 @@ def schedule_sweep() -> None:
     window instead of one per comment.
     """
     global _window_end
+    now = time.monotonic()
+    if now < _window_end:  # a sweep is queued for this window (only set when deferred)
+        return
     from datetime import timedelta
 
     from django.utils import timezone
@@ -147,9 +150,6 @@ def schedule_sweep() -> None:
 
     if not default_task_backend.supports_defer:
         analyse_pending.enqueue()  # e.g. the immediate backend: nothing to batch
-        return
-    now = time.monotonic()
-    if now < _window_end:
         return
     _window_end = now + SWEEP_WINDOW_SECONDS
     analyse_pending.using(

@@ -26,9 +26,10 @@ PENDING = "pending"
 class CommentAnalysis(models.Model):
     """Language, sentiment and themes of one free-text answer (computed in the background)."""
 
-    # No index of its own: the (organisation, sentiment) index serves its lookups.
+    # No index of its own: the (organisation, sentiment) index serves its lookups. No
+    # database foreign key: a copy of its answer's (see responses.models.Answer).
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+",
-                                     db_index=False)
+                                     db_index=False, db_constraint=False)
     # No database FK: answers are partitioned on PostgreSQL (see responses.models).
     answer = models.OneToOneField("responses.Answer", on_delete=models.CASCADE,
                                   related_name="analysis", db_constraint=False)

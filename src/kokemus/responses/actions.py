@@ -18,7 +18,15 @@ from django.utils.translation import gettext as _
 
 from kokemus.accounts.audit import SYSTEM, Actor
 from kokemus.accounts.models import Unit
-from kokemus.analytics.rollups import keys_for, response_rollup_ctes, upsert_counts
+from kokemus.analytics.models import NO_TOUCHPOINT
+from kokemus.analytics.rollups import (
+    batch_rollup_ctes,
+    keys_for,
+    local_day,
+    response_rollup_ctes,
+    upsert_counts,
+    write_slot,
+)
 from kokemus.comments.ingest import (
     after_answers_stored_many,
     pending_comments,
@@ -29,11 +37,12 @@ from kokemus.comments.models import PENDING
 from kokemus.db.postgresql.base import prepared_cursor
 from kokemus.journeys.i18n import LANGUAGES, pick
 from kokemus.journeys.models import Touchpoint
+from kokemus.responses import groupcommit
 from kokemus.responses.models import Answer, IdempotencyKey, Response, ResponseChannel
 from kokemus.responses.signals import response_submitted
 from kokemus.surveys.models import CollectionPoint, SurveyVersion
 from kokemus.surveys.questions import clean_answers
-from kokemus.surveys.ratelimit import RateLimited
+from kokemus.surveys.ratelimit import Limiter, RateLimited
 
 IDEMPOTENCY_MAX = 100
 # Kiosks send their own clock; allow some skew but no responses from the future.
@@ -188,7 +197,7 @@ def do_submit_response(*, collection_point: CollectionPoint | None = None,
                        submitted_at: datetime | None = None,
                        idempotency_key: str | None = None, consent_contact: bool = False,
                        contact: str = "", respondent_token: str = "",
-                       actor: Actor = SYSTEM, limiter=None,
+                       actor: Actor = SYSTEM, limiter=None, group: bool = False,
                        ) -> tuple[Response, bool]:
     """Validate and store one response. Returns ``(response, created)``.
 
@@ -202,6 +211,10 @@ def do_submit_response(*, collection_point: CollectionPoint | None = None,
     ValidationError) and nothing is stored; the refused submission stays counted. On
     PostgreSQL the count is part of the submission's one statement, which stores nothing
     when the count is over the limit.
+
+    ``group=True`` (the public form) lets a submission with an idempotency key and a
+    limiter share its statement with the ones other threads of the process make at the
+    same time (:mod:`kokemus.responses.groupcommit`), in autocommit on PostgreSQL.
     """
     now = timezone.now()
     try:
@@ -215,7 +228,7 @@ def do_submit_response(*, collection_point: CollectionPoint | None = None,
             limiter.count()
         raise
     if connection.vendor == "postgresql":
-        return _submit_one_pg(p, now, limiter)
+        return _submit_one_pg(p, now, limiter, group)
     if limiter is not None:
         limiter.count()  # its own short transaction: SQLite has one writer at a time anyway
     with transaction.atomic():
@@ -394,7 +407,113 @@ def _insert_one_pg(response: Response, rows: list[_Row], comments: list[tuple[_R
     return True, hit
 
 
-def _submit_one_pg(p: _Prepared, now, limiter=None) -> tuple[Response, bool]:
+_S_RECORD = ("i integer, lk text, lexp timestamptz, org bigint, idem text, unit bigint, "
+             "tp bigint, rtp bigint, sv bigint, cp bigint, ch text, lang text, "
+             "sub timestamptz, rec timestamptz, consent boolean, contact text, cw jsonb, "
+             "tok text, day date")
+_batch_sql: dict[tuple, str] = {}
+
+
+def _batch_statement(sequence: str, comments: bool, mentions: bool) -> str:
+    """The text of :func:`_insert_many_pg`'s statement: the same for any number of
+    submissions (rows come as JSON parameters), so it is prepared once per connection and
+    shape (with or without comments, with or without mentions: a statement without a CTE
+    that would insert nothing is cheaper to start)."""
+    shape = (sequence, comments, mentions)
+    sql = _batch_sql.get(shape)
+    if sql is not None:
+        return sql
+    hit, _params = Limiter.hit_many_sql("s")
+    ctes = [
+        f"s AS MATERIALIZED (SELECT * FROM json_to_recordset(%s::json) AS s({_S_RECORD}))",
+        f"l AS ({hit})",
+        # keys in (organisation, key) order: two batches never wait for each other's keys
+        # in opposite orders
+        "k AS (INSERT INTO responses_idempotencykey (organisation_id, key, response_id, "
+        "submitted_at, created_at) SELECT s.org, s.idem, "
+        f"nextval('{sequence}'::regclass), s.sub, s.rec FROM s JOIN l ON l.key = s.lk "
+        'WHERE l.count <= %s ORDER BY s.org, s.idem COLLATE "C" '
+        "ON CONFLICT DO NOTHING RETURNING organisation_id, key, response_id)",
+        "q AS MATERIALIZED (SELECT s.*, k.response_id AS id FROM k "
+        "JOIN s ON s.org = k.organisation_id AND s.idem = k.key)",
+        f"r AS (INSERT INTO responses_response (id, {_RESPONSE_COLUMNS}) "
+        "SELECT id, org, unit, tp, sv, cp, ch, lang, sub, rec, idem, consent, contact, cw, tok "
+        "FROM q ORDER BY id)",
+        "a AS (INSERT INTO responses_answer (organisation_id, response_id, submitted_at, "
+        "question_key, question_type, value, choice, text) "
+        "SELECT q.org, q.id, q.sub, v.k, v.t, v.v, v.c, v.x FROM q JOIN "
+        "json_to_recordset(%s::json) AS v(i integer, k text, t text, v integer, c text, "
+        "x text, n integer) ON v.i = q.i ORDER BY v.n "
+        "RETURNING id, response_id, question_key, question_type, value, choice)",
+    ]
+    if comments:
+        ctes.append(
+            "c AS (INSERT INTO comments_commentanalysis (organisation_id, answer_id, "
+            "language, sentiment, score, themes, redacted, analysed_at) "
+            "SELECT q.org, a.id, q.lang, %s, 0.0, '[]'::jsonb, v.redacted, q.rec FROM a "
+            "JOIN q ON q.id = a.response_id JOIN json_to_recordset(%s::json) "
+            "AS v(i integer, k text, redacted text) ON v.i = q.i AND v.k = a.question_key)")
+    if mentions:
+        ctes.append(
+            "m AS (INSERT INTO comments_staffmention (organisation_id, answer_id, "
+            "membership_id, created_at) SELECT q.org, a.id, v.mid, q.rec FROM a "
+            "JOIN q ON q.id = a.response_id JOIN json_to_recordset(%s::json) "
+            "AS v(i integer, k text, mid bigint) ON v.i = q.i AND v.k = a.question_key)")
+    ctes += batch_rollup_ctes("q", "a")
+    sql = _batch_sql[shape] = (
+        "WITH " + ", ".join(ctes) + " SELECT s.i, q.id, l.count, "
+        "extract(epoch FROM l.expires_at)::float8 FROM s JOIN l ON l.key = s.lk "
+        "LEFT JOIN q ON q.i = s.i ORDER BY s.i")
+    return sql
+
+
+def _insert_many_pg(items: list[tuple]) -> list[tuple[bool, tuple]]:
+    """:func:`_insert_one_pg` for several submissions in one statement (group commit; see
+    :mod:`kokemus.responses.groupcommit`). Each item is ``(response, rows, comments,
+    mentions, unit_zone, limiter)``, all with an idempotency key and a limiter; no two
+    items share a key or a limiter key. Returns ``(created, (count, window end))`` per
+    item and sets the created responses' pks. The same rows and locks as the items one by
+    one, in one transaction; the locks of each kind are taken in key order."""
+    subs, answers, comments, mentions = [], [], [], []
+    limit = items[0][5].limit
+    for i, (r, rows, item_comments, item_mentions, zone, limiter) in enumerate(items):
+        subs.append({
+            "i": i, "lk": limiter.key, "lexp": limiter.window_end().isoformat(),
+            "org": r.organisation_id, "idem": r.idempotency_key, "unit": r.unit_id,
+            "tp": r.touchpoint_id, "rtp": r.touchpoint_id or NO_TOUCHPOINT,
+            "sv": r.survey_version_id, "cp": r.collection_point_id, "ch": r.channel,
+            "lang": r.language, "sub": r.submitted_at.isoformat(),
+            "rec": r.received_at.isoformat(), "consent": r.consent_contact,
+            "contact": r.contact, "cw": r.consent_wording, "tok": r.respondent_token,
+            "day": local_day(r.submitted_at, zone).isoformat()})
+        answers += [{"i": i, "k": row.question_key, "t": row.question_type, "v": row.value,
+                     "c": row.choice, "x": row.text, "n": len(answers) + n}
+                    for n, row in enumerate(rows)]
+        comments += [{"i": i, "k": row.question_key, "redacted": redacted}
+                     for row, redacted in item_comments]
+        mentions += [{"i": i, "k": key, "mid": mid} for key, mid in item_mentions]
+    _hit, hit_params = Limiter.hit_many_sql("s")
+    params = [json.dumps(subs), *hit_params, limit, json.dumps(answers)]
+    if comments:
+        params += [PENDING, json.dumps(comments)]
+    if mentions:
+        params.append(json.dumps(mentions))
+    params += [write_slot(), write_slot()]
+    sql = _batch_statement(_response_sequence(), bool(comments), bool(mentions))
+    with prepared_cursor(connection) as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    results = []
+    for (r, *_rest), (_i, pk, count, expires_at) in zip(items, found, strict=True):
+        if pk is not None:
+            r.pk = pk
+            r._state.adding = False
+            r._state.db = connection.alias
+        results.append((pk is not None, (count, expires_at)))
+    return results
+
+
+def _submit_one_pg(p: _Prepared, now, limiter=None, group=False) -> tuple[Response, bool]:
     """:func:`do_submit_response` on PostgreSQL (same results, one statement)."""
     try:
         response, values = _new_response(p, now)
@@ -416,8 +535,9 @@ def _submit_one_pg(p: _Prepared, now, limiter=None) -> tuple[Response, bool]:
     for _attempt in range(3):
         # In autocommit the statement is its own transaction; in a caller's transaction
         # it is part of that. Either way it stores everything or nothing.
-        created, hit = _insert_one_pg(response, rows, comments, mentions, p.unit.time_zone,
-                                      uncounted)
+        insert = groupcommit.insert if group and uncounted is not None and p.key and \
+            groupcommit.enabled() else _insert_one_pg
+        created, hit = insert(response, rows, comments, mentions, p.unit.time_zone, uncounted)
         if hit is not None:
             uncounted = None  # counted: a retry of the insert does not count again
             if limiter.over(*hit):

@@ -64,8 +64,12 @@ class Response(models.Model):
 
 
 class Answer(models.Model):
+    # A copy of the response's organisation, written in the same statement as the response,
+    # whose own foreign key guards it: no database foreign key (its check took a share lock
+    # on the organisation's row for every answer of every submission). Django still applies
+    # on_delete.
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+",
-                                     db_index=False)
+                                     db_index=False, db_constraint=False)
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
     # Copy of response.submitted_at (the partition key on PostgreSQL), set when written.
     submitted_at = models.DateTimeField()
@@ -92,9 +96,10 @@ class IdempotencyKey(models.Model):
     submission. A plain (non-partitioned) table, written in the same transaction as the
     response; its rows go when the response goes (also when its month is dropped)."""
 
-    # No index of its own: the unique (organisation, key) index serves its lookups.
+    # No index of its own: the unique (organisation, key) index serves its lookups. No
+    # database foreign key: a copy of the response's (see Answer.organisation).
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+",
-                                     db_index=False)
+                                     db_index=False, db_constraint=False)
     key = models.CharField(max_length=100)
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="+",
                                  db_constraint=False)

@@ -20,6 +20,7 @@ import re
 import secrets
 import threading
 import time
+from functools import wraps
 
 import segno
 from django.conf import settings
@@ -30,7 +31,8 @@ from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.urls import get_script_prefix, reverse
 from django.utils import translation
-from django.views.decorators.cache import never_cache
+from django.utils.cache import add_never_cache_headers
+from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
 from kokemus.accounts.models import Organisation, Unit
@@ -86,6 +88,34 @@ def _thanks_path(code: str) -> str:
 for _model in (CollectionPoint, Survey, SurveyVersion, Unit, Touchpoint, Organisation):
     post_save.connect(forget_points, sender=_model, dispatch_uid=f"respond-points-{_model}")
     post_delete.connect(forget_points, sender=_model, dispatch_uid=f"respond-points-d-{_model}")
+
+
+NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
+_expires: tuple[int, str] = (0, "")
+
+
+def never_cache(view):
+    """Django's ``never_cache`` with its headers written at once: ``Expires`` now and the
+    same ``Cache-Control`` (it merges them into a response's own Cache-Control through a
+    parser, a few per cent of a submission's CPU). A response that has a Cache-Control of
+    its own gets Django's treatment."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        global _expires
+        response = view(request, *args, **kwargs)
+        if response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+            return response
+        if not response.has_header("Expires"):
+            now = int(time.time())
+            if _expires[0] != now:
+                _expires = (now, http_date(now))
+            response.headers["Expires"] = _expires[1]
+        response.headers["Cache-Control"] = NEVER_CACHE
+        return response
+
+    return wrapped
 
 
 def _over_rate_limit(request, code: str) -> bool:
@@ -294,7 +324,7 @@ def respond(request, code: str):
             do_submit_response(
                 collection_point=cp, survey_version=version, answers=answers, language=lang,
                 channel=cp.channel, idempotency_key=f"web:{cp.code}:{idem}" if idem else None,
-                contact=contact, limiter=limiter)
+                contact=contact, limiter=limiter, group=True)
         except ratelimit.RateLimited:  # counted; nothing is stored
             return _notice(request, _safe_language(request), 429, "rate_limited", cp)
         except ValidationError as exc:

@@ -37,14 +37,14 @@ PURGE_BATCH = 5000
 MEMO_MAX = 10_000
 
 _TABLE = RespondRateCounter._meta.db_table
-_HIT_SQL = (
-    f"INSERT INTO {_TABLE} (key, count, expires_at) VALUES (%s, 1, %s) "
+_ON_HIT = (
     f"ON CONFLICT (key) DO UPDATE SET "
     f"count = CASE WHEN {_TABLE}.expires_at > %s THEN {_TABLE}.count + 1 ELSE 1 END, "
     f"expires_at = CASE WHEN {_TABLE}.expires_at > %s THEN {_TABLE}.expires_at "
     f"ELSE excluded.expires_at END "
-    f"RETURNING count, expires_at"
+    f"RETURNING key, count, expires_at"
 )
+_HIT_SQL = f"INSERT INTO {_TABLE} (key, count, expires_at) VALUES (%s, 1, %s) {_ON_HIT}"
 
 # key -> unix time its window ends; only keys seen over the limit (bounded, per process).
 _over_until: dict[str, float] = {}
@@ -103,6 +103,20 @@ class Limiter:
         stamp = adapt(now)
         return _HIT_SQL, [self.key, adapt(now + timedelta(seconds=self.window)), stamp, stamp]
 
+    @staticmethod
+    def hit_many_sql(source: str) -> tuple[str, list]:
+        """:meth:`hit_sql` for the keys of several limiters at once (PostgreSQL; one row per
+        key): ``source`` names a relation with columns ``lk`` (the key) and ``lexp`` (the
+        end of a new window). Rows are counted in key order, so two such statements never
+        lock counters in opposite orders."""
+        stamp = connection.ops.adapt_datetimefield_value(timezone.now())
+        return (f'INSERT INTO {_TABLE} (key, count, expires_at) SELECT lk, 1, lexp FROM '
+                f'{source} ORDER BY lk COLLATE "C" {_ON_HIT}', [stamp, stamp])
+
+    def window_end(self):
+        """The end of a window that would start now."""
+        return timezone.now() + timedelta(seconds=self.window)
+
     def over(self, count: int, expires_at) -> bool:
         """Whether a counted submission (``count`` in the window ending ``expires_at``: a
         datetime, its text or epoch seconds) is over the limit; remembers the key until the
@@ -120,7 +134,7 @@ class Limiter:
         sql, params = self.hit_sql()
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            count, expires_at = cursor.fetchone()
+            _key, count, expires_at = cursor.fetchone()
         return self.over(count, expires_at)
 
     def count(self) -> None:
