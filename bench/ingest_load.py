@@ -272,6 +272,14 @@ def per_request_ms(cpu: float, stats: Stats) -> float | None:
     return round(cpu * 1000 / len(stats.latencies), 3) if stats.latencies else None
 
 
+def commits(admin_url: str, dbname: str) -> int:
+    """Transactions committed in the database so far (PostgreSQL's statistics; with group
+    commit one transaction stores several submissions)."""
+    time.sleep(1.2)  # backends report their counts at most once a second
+    return int(psql(admin_url, "SELECT xact_commit FROM pg_stat_database "
+                               f"WHERE datname = '{dbname}'") or 0)
+
+
 def count_rows(admin_url: str, dbname: str, sql: str) -> int:
     url = admin_url.rsplit("/", 1)[0] + "/" + dbname
     return int(psql(url, sql))
@@ -301,11 +309,13 @@ def main():
         port = free_port()
         proc = start_kokemus(env, port, args.workers)
         try:
+            x0 = commits(args.admin_url, dbname)
             cpu0, own0, pg0 = worker_cpu_seconds(proc), own_cpu_seconds(), postgres_cpu_seconds()
             stats = asyncio.run(drive(port, f"/r/{code}/", args.seconds, args.connections,
                                         devices=devices))
             cpu, own = worker_cpu_seconds(proc) - cpu0, own_cpu_seconds() - own0
             pg = postgres_cpu_seconds() - pg0
+            xacts = commits(args.admin_url, dbname) - x0
         finally:
             stop(proc)
         stored = count_rows(args.admin_url, dbname, "SELECT count(*) FROM responses_response")
@@ -313,6 +323,8 @@ def main():
                              "worker_cpu_ms_per_accepted": cpu_ms_per_accepted(cpu, stats),
                              "postgres_cpu_ms_per_accepted": cpu_ms_per_accepted(pg, stats),
                              "load_generator_cpu_ms_per_request": per_request_ms(own, stats),
+                             "postgres_transactions_per_accepted": round(
+                                 xacts / max(len(stats.accepted), 1), 3),
                              "stored": stored,
                              "stored_equals_accepted": stored == len(stats.accepted)}
         if args.skip_baseline:

@@ -83,12 +83,15 @@ def insert(response, rows, comments, mentions, unit_zone, limiter) -> tuple[bool
 
 def _take(me: _Item) -> list[_Item]:
     """The next batch from the queue (under the lock): ``me`` first, then queued items in
-    arrival order whose rate-limit key and idempotency key are not in the batch yet."""
+    arrival order whose rate-limit key and idempotency key are not in the batch yet (and
+    whose limit is the same: one statement compares every count with one limit)."""
     batch, limiters, keys, rest = [], set(), set(), []
+    limit = me.args[5].limit
     for item in [me, *(i for i in _queue if i is not me)]:
         response, limiter = item.args[0], item.args[5]
         key = (response.organisation_id, response.idempotency_key)
-        if len(batch) < MAX_BATCH and limiter.key not in limiters and key not in keys:
+        if len(batch) < MAX_BATCH and limiter.key not in limiters and key not in keys \
+                and limiter.limit == limit:
             batch.append(item)
             limiters.add(limiter.key)
             keys.add(key)
