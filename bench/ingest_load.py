@@ -353,7 +353,8 @@ def main():
                               "worker_cpu_ms_per_accepted": cpu_ms_per_accepted(bcpu, bstats),
                               "postgres_cpu_ms_per_accepted": cpu_ms_per_accepted(bpg, bstats),
                               "load_generator_cpu_ms_per_request": per_request_ms(bown, bstats),
-                              "stored": bstored}
+                              "stored": bstored,
+                              "stored_equals_accepted": bstored == len(bstats.accepted)}
         b = result["baseline"]["accepted_per_s"] or 1
         result["ratio_to_baseline"] = round(result["kokemus"]["accepted_per_s"] / b, 3)
     finally:

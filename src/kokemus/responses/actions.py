@@ -438,7 +438,7 @@ def _batch_statement(sequence: str, comments: bool, mentions: bool) -> str:
         "JOIN s ON s.org = k.organisation_id AND s.idem = k.key)",
         f"r AS (INSERT INTO responses_response (id, {_RESPONSE_COLUMNS}) "
         "SELECT id, org, unit, tp, sv, cp, ch, lang, sub, rec, idem, consent, contact, cw, tok "
-        "FROM q ORDER BY id)",
+        "FROM q)",
         "a AS (INSERT INTO responses_answer (organisation_id, response_id, submitted_at, "
         "question_key, question_type, value, choice, text) "
         "SELECT q.org, q.id, q.sub, v.k, v.t, v.v, v.c, v.x FROM q JOIN "
