@@ -126,3 +126,21 @@ def test_multi_word_exclusion() -> None:
     tax = Taxonomy.default().with_overrides({"price": {"exclude": {"en": ["free parking"]}}})
     assert themes_of("Free parking outside", "en", tax) == ["accessibility"]
     assert "price" in themes_of("Free delivery", "en", tax)
+
+
+@pytest.mark.parametrize(
+    ("word", "theme"),
+    [("webbutiken", "online_ordering"), ("nätapoteket", "online_ordering"),
+     ("kundtjänstchatten", "online_ordering"), ("hörslingan", "accessibility"),
+     ("sommarfesten", "activities"), ("kaffet", "meals")],
+)
+def test_swedish_definite_forms_of_unknown_compounds(word: str, theme: str) -> None:
+    # The lemmatiser leaves these as they are; the base form without the ending is a term.
+    assert themes_of(f"Bra {word}", "sv") == [theme]
+
+
+@pytest.mark.parametrize("word", ["lördagseftermiddagen", "sångeftermiddag",
+                                  "sångeftermiddagarna"])
+def test_an_excluded_word_is_excluded_as_a_compound_head(word: str) -> None:
+    # "eftermiddag" is excluded from meals ("middag"), and so are compounds ending in it.
+    assert "meals" not in themes_of(f"Trevlig {word}", "sv")

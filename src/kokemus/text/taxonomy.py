@@ -32,6 +32,9 @@ from .normalise import lemmatize
 _MIN_COMPOUND_HEAD = 5
 _MIN_COMPOUND_MODIFIER = 2
 _COMPOUNDING = frozenset({"fi", "sv"})
+# Definite and plural endings of Swedish nouns, longest first (see ``_Index._swedish_base``).
+_SWEDISH_ENDINGS = ("arna", "erna", "orna", "na", "en", "et", "n", "t")
+_VOWELS = frozenset("aeiouyåäö")
 
 
 @dataclass(frozen=True)
@@ -154,21 +157,20 @@ class _Index:
         hit = self._cache.get(word)
         if hit is not None:
             return hit
-        found: set[tuple[str, bool]] = set(self.exact.get(word, ()))
         n = len(word)
-        for length in self.prefix_lengths:
-            if length > n:
-                break
-            found |= self.prefix.get(word[:length], set())
-        for length in self.suffix_lengths:
-            if length >= n:
-                break
-            found |= self.suffix.get(word[n - length :], set())
-        if not found and self.language in _COMPOUNDING and n >= _MIN_COMPOUND_HEAD + 2:
-            found |= self._compound_head(word)
+        found = self._direct(word)
+        if not found and self.language == "sv":
+            found = self._swedish_base(word)
         excluded = self.exclude.get(word)
         if excluded:
             found = {v for v in found if v[0] not in excluded}
+        if found and self.language in _COMPOUNDING and self.exclude:
+            # An excluded word is excluded as the head of a compound too: "eftermiddag" is not
+            # a meal, nor is "lördagseftermiddagen" or "sångeftermiddag".
+            for start in range(_MIN_COMPOUND_MODIFIER, n - _MIN_COMPOUND_HEAD + 1):
+                tail = self.exclude.get(word[start:])
+                if tail:
+                    found = {v for v in found if v[0] not in tail}
         result = frozenset(found)
         if len(self._cache) < 200_000:
             self._cache[word] = result
@@ -206,6 +208,40 @@ class _Index:
                         for j in range(i, end):
                             out[j].add(key)
         return out
+
+    def _direct(self, word: str) -> set[tuple[str, bool]]:
+        """Themes of ``word`` as it is: exact, prefix and suffix terms, else compound heads."""
+        found: set[tuple[str, bool]] = set(self.exact.get(word, ()))
+        n = len(word)
+        for length in self.prefix_lengths:
+            if length > n:
+                break
+            found |= self.prefix.get(word[:length], set())
+        for length in self.suffix_lengths:
+            if length >= n:
+                break
+            found |= self.suffix.get(word[n - length :], set())
+        if not found and self.language in _COMPOUNDING and n >= _MIN_COMPOUND_HEAD + 2:
+            found |= self._compound_head(word)
+        return found
+
+    def _swedish_base(self, word: str) -> set[tuple[str, bool]]:
+        # The lemmatiser leaves compounds it does not know in their definite or plural form
+        # ("webbutiken", "nätapoteket", "hörslingan", "sommarfesten", "kundtjänstchatten"):
+        # the base form without the ending is looked up instead ("-t" only after a vowel:
+        # "kaffet").
+        for ending in _SWEDISH_ENDINGS:
+            base = word[: -len(ending)]
+            if not word.endswith(ending) or len(base) < 4 or (
+                    ending == "t" and base[-1] not in _VOWELS):
+                continue
+            found = self._direct(base)
+            excluded = self.exclude.get(base)
+            if excluded:
+                found = {v for v in found if v[0] not in excluded}
+            if found:
+                return found
+        return set()
 
     def _compound_head(self, word: str) -> set[tuple[str, bool]]:
         # Try the longest possible head first: "apteekkifarmaseutin" -> "farmaseutin" ->
