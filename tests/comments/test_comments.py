@@ -132,3 +132,30 @@ def test_membership_aliases_are_matched(point, tree, staff):
     forget_org_context()
     submit(point, "Kiitos Sannille avusta!", key="alias")
     assert StaffMention.objects.filter(membership__user=staff).exists()
+
+
+def test_the_sweep_analyses_comments_together_as_each_would_be_alone(point, staff):
+    """The background sweep analyses the pending comments of an organisation and language
+    with analyse_many; each result equals analyse() of that comment."""
+    from kokemus.comments.analysis import analyse_pending_batch
+    from kokemus.comments.ingest import org_text_context
+    from kokemus.text import analyse
+
+    texts = {"fi": ["Sanna oli tosi ystävällinen, kiitos!", "Jono oli pitkä ja hinnat kalliita",
+                    "Farmaseutti neuvoi hyvin mutta odotin kauan"],
+             "sv": ["Personalen var vänlig men kön var lång"],
+             "en": ["The pharmacist explained everything clearly", "Rude staff, long wait"]}
+    for language, items in texts.items():
+        for text in items:
+            do_submit_response(collection_point=point, answers={"nps": 5, "why": text},
+                               language=language, channel="link")
+    assert CommentAnalysis.objects.filter(sentiment="pending").count() == 6
+    assert analyse_pending_batch() == 6
+    ctx = org_text_context(point.organisation_id)
+    for analysis in CommentAnalysis.objects.select_related("answer__response"):
+        alone = analyse(analysis.answer.text, language=analysis.answer.response.language,
+                        staff_names=ctx.staff_names, taxonomy=taxonomy_for(point.organisation_id))
+        assert (analysis.language, analysis.sentiment, analysis.redacted) == (
+            alone.language, alone.sentiment, alone.redacted)
+        assert analysis.score == round(alone.score, 4)
+        assert [t["key"] for t in analysis.themes] == [t.key for t in alone.themes]
