@@ -79,3 +79,33 @@ def test_score_bounds_and_labels() -> None:
 def test_emoticons_count() -> None:
     assert analyse("Apteekissa käynti :)", "fi").sentiment == "positive"
     assert analyse("Apteekissa käynti :(", "fi").sentiment == "negative"
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        # Praise, then a reservation the lexicon cannot score: mixed, so neutral (G4).
+        ("Tosi mukava myyjä, mutta jonoa oli ihan hirveesti ja vaan yks kassa auki.", "fi",
+         "neutral"),
+        ("Skinande ren avdelning, underbara sköterskor, men maten var oätlig.", "sv", "neutral"),
+        # Several complaints against one courtesy: negative, still mixed.
+        ("Henkilökunta oli ihanaa, mutta ruoka oli kamalaa ja huone likainen.", "fi",
+         "negative"),
+        ("Staff were lovely but the food was dreadful and the room was dirty.", "en",
+         "negative"),
+        # A conceded circumstance is not a complaint.
+        ("Hoitajat ovat ystävällisiä, vaikka kiirettä on paljon.", "fi", "positive"),
+        ("The staff were busy but kind.", "en", "positive"),
+    ],
+)
+def test_mixed_comments(text: str, language: str, expected: str) -> None:
+    assert analyse(text, language).sentiment == expected
+
+
+def test_combine_mixed_is_never_positive_after_a_reservation() -> None:
+    # Praise followed by a "but" clause with no opinion word found: neutral.
+    assert label_for(combine([0.9, 0.0], (1, 0), [False, True])) == "neutral"
+    # Problem first, then clearly stronger praise: a solved problem, positive.
+    assert label_for(combine([-0.3, 0.8, 0.7], (2, 1), [False, True, False])) == "positive"
+    # One complaint against one praise of similar strength: neutral.
+    assert label_for(combine([0.6, -0.6], (1, 1), [False, True])) == "neutral"

@@ -63,11 +63,26 @@ class Analysis:
         return [t.key for t in self.themes]
 
 
+#: How a clause was introduced (see :func:`_split_clauses_flagged`).
+RESERVATION, CONCESSION = 1, 2
+
+
 def _split_clauses(text: str, contrast: frozenset[str]) -> list[list[list[str]]]:
     """Split into clauses (sentences cut at contrast words), each a list of token parts."""
+    return _split_clauses_flagged(text, contrast)[0]
+
+
+def _split_clauses_flagged(
+    text: str, contrast: frozenset[str], reservation: frozenset[str] = frozenset()
+) -> tuple[list[list[list[str]]], list[int]]:
+    """:func:`_split_clauses` and, per clause, what introduced it: :data:`RESERVATION` (a
+    ``reservation`` word, one of the contrast words: mutta/men/but), :data:`CONCESSION` (another
+    contrast word: vaikka/fast/although) or nothing (0)."""
     clauses: list[list[list[str]]] = []
+    flags: list[int] = []
     for sentence in _SENTENCE_RE.split(text):
         current: list[list[str]] = []
+        after_contrast = 0
         for chunk in _PART_RE.split(sentence):
             tokens = [t for t in tokenize(chunk) if t[:1].isalnum()]
             part: list[str] = []
@@ -81,7 +96,10 @@ def _split_clauses(text: str, contrast: frozenset[str]) -> list[list[list[str]]]
                         current.append(part)
                     if current:
                         clauses.append(current)
+                        flags.append(after_contrast)
                     current, part = [], []
+                    after_contrast = RESERVATION if tok in reservation or pair in reservation \
+                        else CONCESSION
                     i += 2 if pair in contrast else 1
                     continue
                 if tok in _CONJUNCTIONS:
@@ -95,7 +113,8 @@ def _split_clauses(text: str, contrast: frozenset[str]) -> list[list[list[str]]]
                 current.append(part)
         if current:
             clauses.append(current)
-    return clauses
+            flags.append(after_contrast)
+    return clauses, flags
 
 
 #: One comma/conjunction-separated part of a clause: surface tokens, lemmas, lexicon themes.
@@ -107,16 +126,24 @@ def segment(text: str, language: str, taxonomy: Taxonomy) -> list[list[Part]]:
 
     ``language`` must be one of the supported languages (its contrast words split clauses).
     """
+    return _segment(text, language, taxonomy)[0]
+
+
+def _segment(
+    text: str, language: str, taxonomy: Taxonomy
+) -> tuple[list[list[Part]], list[int]]:
+    """:func:`segment` and, per clause, what introduced it (see :func:`_split_clauses_flagged`)."""
     lex = _sent.lexicon(language)
     if lex is None:
-        return []
+        return [], []
     out: list[list[Part]] = []
-    for parts in _split_clauses(text, lex.contrast):
+    clauses, flags = _split_clauses_flagged(text, lex.contrast, lex.reservation)
+    for parts in clauses:
         part_lemmas = [[lemmatize(t, language) for t in tokens] for tokens in parts]
         part_themes = taxonomy.match_clause(list(zip(parts, part_lemmas, strict=True)), language)
         out.append([(tokens, lems, themes)
                     for tokens, lems, themes in zip(parts, part_lemmas, part_themes, strict=True)])
-    return out
+    return out, flags
 
 
 def comment_features(segments: Sequence[Sequence[Part]], taxonomy: Taxonomy) -> set[str]:
@@ -318,6 +345,8 @@ class _Prepared:
     segments: list[list[Part]]
     prob: dict[str, float] | None
     pending: _Pending | None
+    #: Per clause: :data:`RESERVATION`, :data:`CONCESSION` or 0 (see :func:`_segment`).
+    contrast: tuple[int, ...] = ()
 
 
 def _prepare(
@@ -333,14 +362,15 @@ def _prepare(
     all_lemmas = tuple(lemmatize(t, lang) for t in tokenize(text) if t[:1].isalpha())
     if lang not in SUPPORTED or _sent.lexicon(lang) is None:
         return _Prepared(text, lang, confidence, redacted, all_lemmas, [], None, None)
-    segments = segment(text, lang, taxonomy)
+    segments, contrast = _segment(text, lang, taxonomy)
     model = default_model() if use_model else None
     prob = pending = None
     if model is not None and segments:
         prob = model.probabilities(comment_features(segments, taxonomy))
         if use_embeddings:
             pending = _pending(segments, taxonomy, prob, text)
-    return _Prepared(text, lang, confidence, redacted, all_lemmas, segments, prob, pending)
+    return _Prepared(text, lang, confidence, redacted, all_lemmas, segments, prob, pending,
+                     tuple(contrast))
 
 
 def _finish(prep: _Prepared, taxonomy: Taxonomy, use_model: bool) -> Analysis:
@@ -357,6 +387,11 @@ def _finish(prep: _Prepared, taxonomy: Taxonomy, use_model: bool) -> Analysis:
         kept, added = _decide(segments, taxonomy, model, prep.prob, prep.pending)
     clauses: list[Clause] = []
     clause_scores: list[float] = []
+    # Distinct evaluations, positive and negative: each part with a clear score, unless all
+    # its themes were already evaluated the same way ("ruoka oli kamalaa ja huone kylmä" is
+    # two complaints, "pölyä ja roskia" about cleanliness one).
+    n_evaluations = [0, 0]
+    seen_themes: tuple[set[str], set[str]] = (set(), set())
     theme_scores: dict[str, list[float]] = {}
     for ci, clause in enumerate(segments):
         part_results: list[tuple[list[str], float]] = []
@@ -365,11 +400,23 @@ def _finish(prep: _Prepared, taxonomy: Taxonomy, use_model: bool) -> Analysis:
             # Sentiment words are read in the context of the lexicon's themes, as before.
             raw = _sent.score_tokens(tokens, lemmas, themes, lex)
             raw_total += raw
+            part_score = _sent.squash(raw)
+            if abs(part_score) >= _sent.THRESHOLD:
+                side = int(part_score < 0)
+                if not themes or not seen_themes[side].issuperset(themes):
+                    n_evaluations[side] += 1
+                seen_themes[side].update(themes)
             keys = [k for k in themes if k in kept]
             keys += [k for k, loc in added.items() if loc == (ci, pi)]
             part_results.append((keys, raw))
         clause_score = _sent.squash(raw_total)
-        clause_scores.append(clause_score)
+        if (clause_score < 0 and ci < len(prep.contrast) and prep.contrast[ci] == CONCESSION
+                and not any(themes for _t, _l, themes in clause)):
+            # "..., vaikka oli kiire", "even though it was busy": a circumstance conceded,
+            # not a complaint about the service (labelling guide G4, G7).
+            clause_scores.append(0.0)
+        else:
+            clause_scores.append(clause_score)
         clause_themes: dict[str, None] = {}
         for themes, raw in part_results:
             # A theme inherits the clause's sentiment when its own part carries none
@@ -382,9 +429,12 @@ def _finish(prep: _Prepared, taxonomy: Taxonomy, use_model: bool) -> Analysis:
                               _sent.label_for(clause_score), tuple(clause_themes)))
 
     emo = _sent.emoticon_score(text)
+    contrast = list(prep.contrast)
     if emo:
         clause_scores.append(_sent.squash(emo))
-    score = _sent.combine(clause_scores)
+        contrast.append(0)
+    score = _sent.combine(clause_scores, (n_evaluations[0], n_evaluations[1]),
+                          [c == RESERVATION for c in contrast])
     # A single-theme comment's theme sentiment should agree with the comment as a whole.
     theme_list: list[ThemeSentiment] = []
     for key, scores in theme_scores.items():

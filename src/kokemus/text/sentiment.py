@@ -35,6 +35,12 @@ _NEGATED_EVENT = -0.6
 # When praise and complaint are both clearly present the comment is mixed (labelled neutral).
 _MIXED_MIN = 0.25
 _MIXED_DAMPING = 0.5
+# In a mixed comment the complaints dominate (negative) when their mass is at least this many
+# times the praise's; the praise dominates (positive) a problem told first at this ratio.
+_NEG_DOMINANCE = 3.0
+_POS_DOMINANCE = 2.0
+# A mixed comment's score stays inside the neutral band.
+_NEUTRAL_CAP = 0.9 * THRESHOLD
 
 _EMOTICON_POS = re.compile(r"(?::-?\)|:-?D\b|;-?\)|<3|[😊😀😃😄🙂👍❤️💚💙😍🥰🙏])")
 _EMOTICON_NEG = re.compile(r"(?::-?\(|:'\(|[😞😠😡👎😢😩🙁☹])")
@@ -55,6 +61,9 @@ class Lexicon:
     too_needs_opinion: bool = False
     #: Multi-word entries ("hassle free", "tosi hyvä"), keyed by first word: (rest, score).
     phrases: dict[str, tuple[tuple[tuple[str, ...], float], ...]] = field(default_factory=dict)
+    #: Contrast words that announce a reservation after praise (mutta/men/but), unlike the
+    #: concessive ones (vaikka/fast/although) that usually introduce a mere circumstance.
+    reservation: frozenset[str] = frozenset()
 
     def phrase_at(
         self, tokens: Sequence[str], lemmas: Sequence[str], i: int
@@ -104,6 +113,7 @@ def lexicon(language: str) -> Lexicon | None:
                     for k, v in data["contextual"].items()},
         too_needs_opinion=bool(data.get("too_needs_opinion", False)),
         phrases={k: tuple(v) for k, v in phrases.items()},
+        reservation=frozenset(data.get("reservation", ())),
     )
 
 
@@ -229,17 +239,49 @@ def emoticon_score(text: str) -> float:
     return 0.8 * (len(_EMOTICON_POS.findall(text)) - len(_EMOTICON_NEG.findall(text)))
 
 
-def combine(clause_scores: Sequence[float]) -> float:
-    """Comment score from clause scores.
+def combine(
+    clause_scores: Sequence[float],
+    evaluations: tuple[int, int] | None = None,
+    contrast: Sequence[bool] | None = None,
+) -> float:
+    """Comment score from clause scores (labelling guide, rules G3 and G4).
 
-    Positive and negative masses are compared, so a comment whose praise and complaint are
-    about equally strong ends near zero, i.e. neutral-or-mixed, as the labels require.
+    Positive and negative masses are compared. A comment with a clearly positive and a
+    clearly negative clause is mixed, and a mixed comment is neutral unless one side clearly
+    dominates: negative when the complaints outweigh the praise several times over in
+    strength, or in number (``evaluations``: how many distinct positive and negative
+    evaluations the comment makes); positive only when a problem told first is followed by
+    praise that clearly outweighs it (a solved problem with a positive verdict). A
+    non-positive clause introduced by a reservation word after praise (``contrast[i]``:
+    clause ``i`` starts with mutta/men/but) makes the comment mixed even when the lexicon
+    finds no opinion word in it ("Tosi mukava myyjä, mutta jonoa oli ihan hirveästi").
     """
     pos = sum(s for s in clause_scores if s > 0)
     neg = -sum(s for s in clause_scores if s < 0)
     if pos + neg == 0:
         return 0.0
     score = (pos - neg) / max(1.0, pos + neg)
-    if min(pos, neg) >= _MIXED_MIN:
-        score *= _MIXED_DAMPING
-    return score
+    reservation = False
+    if contrast:
+        seen_praise = False
+        for s, after in zip(clause_scores, contrast, strict=False):
+            if after and seen_praise and s <= 0:
+                reservation = True
+            seen_praise = seen_praise or s >= THRESHOLD
+    if min(pos, neg) < _MIXED_MIN and not reservation:
+        return score
+    if evaluations is None:
+        evaluations = (sum(1 for s in clause_scores if s >= THRESHOLD),
+                       sum(1 for s in clause_scores if s <= -THRESHOLD))
+    n_pos, n_neg = evaluations
+    if neg >= _MIXED_MIN and (neg >= _NEG_DOMINANCE * pos
+                              or (n_neg >= 2 and n_neg >= 2 * n_pos and neg >= pos)):
+        # "Henkilökunta oli ihanaa, mutta ruoka oli kamalaa ja huone jääkylmä".
+        return min(score, -THRESHOLD)
+    if not reservation:
+        evaluated = [s for s in clause_scores if s]
+        if evaluated[0] < 0 and evaluated[-1] > 0 and pos >= _POS_DOMINANCE * neg:
+            # A problem solved, with a positive verdict: "Lääkettä ei ollut, mutta
+            # farmaseutti soitti toiseen apteekkiin ja löysi sen. Mahtavaa!"
+            return max(score * _MIXED_DAMPING, THRESHOLD)
+    return max(-_NEUTRAL_CAP, min(_NEUTRAL_CAP, score * _MIXED_DAMPING))
