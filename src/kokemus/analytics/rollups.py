@@ -93,11 +93,22 @@ def unit_counts(counts: Counter) -> Counter:
     return out
 
 
+def _add_on_conflict(table: str, conflict: list[str]) -> str:
+    """The clause that makes an INSERT into a rollup table add to an existing row's count."""
+    return (f"ON CONFLICT ({', '.join(conflict)}) "
+            f"DO UPDATE SET count = {table}.count + excluded.count")
+
+
+def _c_order(*expressions: str) -> str:
+    """An ORDER BY list comparing each (text) expression by code point, as :func:`_order`
+    compares the text of each key field in Python."""
+    return ", ".join(f'{e} COLLATE "C"' for e in expressions)
+
+
 def _upsert_sql(table: str, columns: list[str], conflict: list[str], rows: int) -> str:
     one = "(" + ", ".join(["%s"] * len(columns)) + ")"
     return (f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([one] * rows)} "
-            f"ON CONFLICT ({', '.join(conflict)}) "
-            f"DO UPDATE SET count = {table}.count + excluded.count")
+            + _add_on_conflict(table, conflict))
 
 
 _PG_TYPES = {"organisation_id": "bigint", "unit_id": "bigint", "touchpoint_id": "bigint",
@@ -111,8 +122,7 @@ def _upsert_json_sql(table: str, columns: list[str], conflict: list[str],
     record = ", ".join(f"{c} {_PG_TYPES.get(c, 'text')}" for c in columns)
     return (f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} "
             f"FROM json_to_recordset(%s::json) AS v({record}, n integer) {where}"
-            f"ORDER BY n ON CONFLICT ({', '.join(conflict)}) "
-            f"DO UPDATE SET count = {table}.count + excluded.count")
+            f"ORDER BY n " + _add_on_conflict(table, conflict))
 
 
 def _json_rows(columns: list[str], rows: list[tuple]) -> str:
@@ -168,15 +178,13 @@ def response_rollup_ctes(response, unit_zone: str, answers: str | None,
         f"x AS ({' UNION ALL '.join(rows)})",
         f"d AS (INSERT INTO {dt} ({', '.join(_COLUMNS)}) "
         f"SELECT %s, %s, %s, %s, %s, k, t, %s::date, v, c, %s, count(*) FROM x "
-        f'GROUP BY k, t, v, c ORDER BY k COLLATE "C", t COLLATE "C", v::text COLLATE "C", '
-        f'c COLLATE "C" ON CONFLICT ({", ".join(_CONFLICT)}) '
-        f"DO UPDATE SET count = {dt}.count + excluded.count RETURNING 1)",
+        f"GROUP BY k, t, v, c ORDER BY {_c_order('k', 't', 'v::text', 'c')} "
+        f"{_add_on_conflict(dt, _CONFLICT)} RETURNING 1)",
         f"u AS (INSERT INTO {ut} ({', '.join(_UNIT_COLUMNS)}) "
         f"SELECT %s, %s, t, %s::date, v, %s, count(*) FROM x "
         f"WHERE (SELECT count(*) FROM d) > 0 "
-        f'GROUP BY t, v ORDER BY t COLLATE "C", v::text COLLATE "C" '
-        f"ON CONFLICT ({', '.join(_UNIT_CONFLICT)}) "
-        f"DO UPDATE SET count = {ut}.count + excluded.count)",
+        f"GROUP BY t, v ORDER BY {_c_order('t', 'v::text')} "
+        f"{_add_on_conflict(ut, _UNIT_CONFLICT)})",
     ]
     params = [RESPONSE_KEY, RESPONSE_KEY,
               response.organisation_id, response.unit_id, touchpoint, response.channel,
@@ -498,8 +506,7 @@ def compact(before: date | None = None) -> int:
                 return (f"INSERT INTO {table} ({cols}, slot, count) "
                         f"SELECT {cols}, 0, SUM(count) FROM {source} "
                         f"WHERE slot <> 0 AND day < %s GROUP BY {cols} "
-                        f"ON CONFLICT ({', '.join(conflict)}) "
-                        f"DO UPDATE SET count = {table}.count + excluded.count")
+                        + _add_on_conflict(table, conflict))
             if connection.vendor == "postgresql":
                 cursor.execute(f"WITH moved AS (DELETE FROM {table} WHERE slot <> 0 AND "
                                f"day < %s RETURNING {cols}, slot, count) {fold()}",
@@ -622,10 +629,6 @@ def batch_rollup_ctes(responses: str, answers: str) -> list[str]:
     the writer's slot."""
     free = "a.question_type = 'free_text'"
     dt, ut = DailyCount._meta.db_table, UnitDayCount._meta.db_table
-
-    def text_order(*columns: str) -> str:
-        return ", ".join(f'{c} COLLATE "C"' for c in columns)
-
     day = "to_char(day, 'YYYY-MM-DD')"
     return [
         f"x AS (SELECT org, unit, rtp, ch, lang, '{RESPONSE_KEY}'::text AS k, "
@@ -638,14 +641,12 @@ def batch_rollup_ctes(responses: str, answers: str) -> list[str]:
         f"d AS (INSERT INTO {dt} ({', '.join(_COLUMNS)}) "
         f"SELECT org, unit, rtp, ch, lang, k, t, day, v, c, %s, count(*) FROM x "
         f"GROUP BY org, unit, rtp, ch, lang, k, t, day, v, c ORDER BY "
-        + text_order("org::text", "unit::text", "rtp::text", "ch", "lang", "k", "t", day,
-                     "v::text", "c")
-        + f" ON CONFLICT ({', '.join(_CONFLICT)}) "
-        f"DO UPDATE SET count = {dt}.count + excluded.count RETURNING 1)",
+        + _c_order("org::text", "unit::text", "rtp::text", "ch", "lang", "k", "t", day,
+                   "v::text", "c")
+        + f" {_add_on_conflict(dt, _CONFLICT)} RETURNING 1)",
         f"u AS (INSERT INTO {ut} ({', '.join(_UNIT_COLUMNS)}) "
         f"SELECT org, unit, t, day, v, %s, count(*) FROM x "
         f"WHERE (SELECT count(*) FROM d) > 0 GROUP BY org, unit, t, day, v ORDER BY "
-        + text_order("org::text", "unit::text", "t", day, "v::text")
-        + f" ON CONFLICT ({', '.join(_UNIT_CONFLICT)}) "
-        f"DO UPDATE SET count = {ut}.count + excluded.count)",
+        + _c_order("org::text", "unit::text", "t", day, "v::text")
+        + f" {_add_on_conflict(ut, _UNIT_CONFLICT)})",
     ]

@@ -401,10 +401,15 @@ def _insert_one_pg(response: Response, rows: list[_Row], comments: list[tuple[_R
     hit = (count, expires_at) if limiter is not None else None
     if found is None:
         return False, hit
-    r.pk = found
-    r._state.adding = False
-    r._state.db = connection.alias
+    _mark_stored(r, found)
     return True, hit
+
+
+def _mark_stored(response: Response, pk: int) -> None:
+    """Make an instance inserted by raw SQL look saved to Django."""
+    response.pk = pk
+    response._state.adding = False
+    response._state.db = connection.alias
 
 
 _S_RECORD = ("i integer, lk text, lexp timestamptz, org bigint, idem text, unit bigint, "
@@ -506,9 +511,7 @@ def _insert_many_pg(items: list[tuple]) -> list[tuple[bool, tuple]]:
     results = []
     for (r, *_rest), (_i, pk, count, expires_at) in zip(items, found, strict=True):
         if pk is not None:
-            r.pk = pk
-            r._state.adding = False
-            r._state.db = connection.alias
+            _mark_stored(r, pk)
         results.append((pk is not None, (count, expires_at)))
     return results
 
