@@ -1,21 +1,24 @@
 """Ingestion under load: the public form /r/<code>/ on the production server.
 
 Creates a scratch PostgreSQL database, migrates it, creates one organisation with one
-collection point, starts `kokemus serve --workers 2`, and drives it for --seconds with a
-loopback asyncio load generator (raw HTTP/1.1 keep-alive sockets, form-encoded posts, a
-unique idempotency key each). Then the same load against bench/baseline_app.py (a minimal
-Django view inserting one row, same DB, same worker count). Checks that exactly as many
-responses are stored as 2xx/3xx answers were given.
+collection point, starts `kokemus serve --workers 2 --threads 8`, and drives it with a loopback asyncio
+load generator (raw HTTP/1.1 keep-alive sockets, form-encoded posts, a unique idempotency
+key each) for --seconds in all. The baseline, bench/baseline_app.py (a minimal Django view
+inserting one row, on a second scratch database of the same server, same worker and thread
+count), gets the same load for as long. The two take turns in --rounds bursts (who goes
+first alternates), so that whatever else the machine does weighs on both alike; the ratio
+of their throughputs is printed for the whole run and for each round. Checks that exactly
+as many responses are stored as 2xx/3xx answers were given, on both.
 
 Each connection comes from its own loopback source address (127.0.0.N; ``--devices``), like
 devices of real respondents: the public form's rate limit counts per device, so with a
 single source address every submission would queue on one rate-limit row (``--devices 1``
-measures that). Prints JSON, including the worker
-processes' CPU time per accepted response (less sensitive to other load on the machine than
-the throughput).
+measures that). Prints JSON, including the worker processes' and PostgreSQL's CPU time per
+accepted response (less sensitive to other load on the machine than the throughput).
 
-Run: .venv/bin/python bench/ingest_load.py [--seconds 60] [--connections 16]
-     [--admin-url postgres://postgres@127.0.0.1:5432/postgres]
+Run: .venv/bin/python bench/ingest_load.py [--seconds 60] [--rounds 6] [--connections 16]
+     [--workers 2] [--threads 8]
+     [--skip-baseline] [--admin-url postgres://postgres@127.0.0.1:5432/postgres]
 """
 
 from __future__ import annotations
@@ -109,9 +112,11 @@ def wait_up(port: int, path: str = "/healthz", timeout: float = 60) -> None:
     raise RuntimeError(f"server on {port} did not start")
 
 
-def start_kokemus(env: dict, port: int, workers: int = 2) -> subprocess.Popen:
+def start_kokemus(env: dict, port: int, workers: int = 2, threads: int = 8
+                  ) -> subprocess.Popen:
     proc = subprocess.Popen([KOKEMUS, "serve", "--bind", f"127.0.0.1:{port}", "--workers",
-                             str(workers), "--no-collectstatic"], env=env,
+                             str(workers), "--threads", str(threads), "--no-collectstatic"],
+                            env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     wait_up(port)
     return proc
@@ -285,11 +290,75 @@ def count_rows(admin_url: str, dbname: str, sql: str) -> int:
     return int(psql(url, sql))
 
 
+class Server:
+    """One server under test with the figures its bursts add up to."""
+
+    def __init__(self, name: str, proc: subprocess.Popen, port: int, path: str,
+                 admin_url: str, dbname: str, count_sql: str):
+        self.name, self.proc, self.port, self.path = name, proc, port, path
+        self.admin_url, self.dbname, self.count_sql = admin_url, dbname, count_sql
+        self.stats = Stats()
+        self.cpu = self.own = self.pg = 0.0
+        self.bursts: list[float] = []  # accepted per second of each burst
+
+    def burst(self, seconds: float, connections: int, devices: int) -> None:
+        cpu0, own0, pg0 = worker_cpu_seconds(self.proc), own_cpu_seconds(), \
+            postgres_cpu_seconds()
+        before = len(self.stats.accepted)
+        part = asyncio.run(drive(self.port, self.path, seconds, connections, devices=devices))
+        self.cpu += worker_cpu_seconds(self.proc) - cpu0
+        self.own += own_cpu_seconds() - own0
+        self.pg += postgres_cpu_seconds() - pg0
+        self.stats.latencies += part.latencies
+        for status, n in part.status.items():
+            self.stats.status[status] = self.stats.status.get(status, 0) + n
+        self.stats.accepted |= part.accepted
+        self.stats.retry_after_missing += part.retry_after_missing
+        self.stats.errors += part.errors
+        self.bursts.append(round((len(self.stats.accepted) - before) / seconds, 1))
+
+    def summary(self, seconds: float) -> dict:
+        stored = count_rows(self.admin_url, self.dbname, self.count_sql)
+        return {**self.stats.summary(seconds),
+                "worker_cpu_ms_per_accepted": cpu_ms_per_accepted(self.cpu, self.stats),
+                "postgres_cpu_ms_per_accepted": cpu_ms_per_accepted(self.pg, self.stats),
+                "load_generator_cpu_ms_per_request": per_request_ms(self.own, self.stats),
+                "accepted_per_s_by_burst": self.bursts,
+                "stored": stored,
+                "stored_equals_accepted": stored == len(self.stats.accepted)}
+
+
+def start_baseline(env: dict, db_url: str, workers: int, threads: int
+                   ) -> tuple[subprocess.Popen, int]:
+    """bench/baseline_app.py under gunicorn (same workers and threads as `kokemus serve`),
+    on its own database of the same server."""
+    psql(db_url, "CREATE TABLE IF NOT EXISTS bench_baseline_row (id bigserial PRIMARY KEY,"
+                 " idem varchar(100) UNIQUE, nps integer, created_at timestamptz "
+                 "DEFAULT now())")
+    port = free_port()
+    proc = subprocess.Popen([GUNICORN, "bench.baseline_app:application", "--bind",
+                             f"127.0.0.1:{port}", "--workers", str(workers),
+                             "--threads", str(threads), "--worker-class", "gthread"],
+                            cwd=str(ROOT), env={**env, "DATABASE_URL": db_url,
+                                                "PYTHONPATH": str(ROOT)},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_up(port, "/r/x/")
+    return proc, port
+
+
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--seconds", type=float, default=60)
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seconds", type=float, default=60,
+                    help="seconds of load on each server (default 60)")
+    ap.add_argument("--rounds", type=int, default=6,
+                    help="bursts per server: the servers take turns, seconds/rounds each, "
+                         "so that other load on the machine weighs on both alike "
+                         "(default 6; 1 = kokemus for all its seconds, then the baseline)")
     ap.add_argument("--connections", type=int, default=16)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=8,
+                    help="threads per worker, of both servers (default 8, as `kokemus serve`)")
     ap.add_argument("--devices", type=int, default=None,
                     help="distinct client source addresses (default: one per connection; "
                          "1 = every request from 127.0.0.1, one shared rate-limit row)")
@@ -299,73 +368,61 @@ def main():
                     help="measure kokemus only (no ratio; for quick iterations)")
     args = ap.parse_args()
     devices = args.connections if args.devices is None else args.devices
+    rounds = max(args.rounds, 1)
     var = f"/tmp/kokemus-ingest-{uuid.uuid4().hex[:6]}"
     dbname, db_url = scratch_db(args.admin_url, "kokemus_bench")
-    result = {"bench": "ingest_load", "seconds": args.seconds,
-              "connections": args.connections, "devices": devices, "workers": args.workers}
+    bname = None
+    result = {"bench": "ingest_load", "seconds": args.seconds, "rounds": rounds,
+              "connections": args.connections, "devices": devices, "workers": args.workers,
+              "threads": args.threads}
+    procs: list[subprocess.Popen] = []
     try:
         env = server_env(db_url, var)
         code = prepare(env)
         port = free_port()
-        proc = start_kokemus(env, port, args.workers)
-        try:
-            x0 = commits(args.admin_url, dbname)
-            cpu0, own0, pg0 = worker_cpu_seconds(proc), own_cpu_seconds(), postgres_cpu_seconds()
-            stats = asyncio.run(drive(port, f"/r/{code}/", args.seconds, args.connections,
-                                        devices=devices))
-            cpu, own = worker_cpu_seconds(proc) - cpu0, own_cpu_seconds() - own0
-            pg = postgres_cpu_seconds() - pg0
-            xacts = commits(args.admin_url, dbname) - x0
-        finally:
+        procs.append(start_kokemus(env, port, args.workers, args.threads))
+        servers = [Server("kokemus", procs[0], port, f"/r/{code}/", args.admin_url, dbname,
+                          "SELECT count(*) FROM responses_response")]
+        if not args.skip_baseline:
+            bname, bdb_url = scratch_db(args.admin_url, "kokemus_bench_base")
+            bproc, bport = start_baseline(env, bdb_url, args.workers, args.threads)
+            procs.append(bproc)
+            servers.append(Server("baseline", bproc, bport, "/r/base/", args.admin_url,
+                                  bname, "SELECT count(*) FROM bench_baseline_row"))
+        x0 = commits(args.admin_url, dbname)
+        for i in range(rounds):
+            # take turns; who goes first alternates, so neither always follows the other
+            for server in (servers if i % 2 == 0 else servers[::-1]):
+                server.burst(args.seconds / rounds, args.connections, devices)
+        xacts = commits(args.admin_url, dbname) - x0
+        for proc in procs:
             stop(proc)
-        stored = count_rows(args.admin_url, dbname, "SELECT count(*) FROM responses_response")
-        result["kokemus"] = {**stats.summary(args.seconds),
-                             "worker_cpu_ms_per_accepted": cpu_ms_per_accepted(cpu, stats),
-                             "postgres_cpu_ms_per_accepted": cpu_ms_per_accepted(pg, stats),
-                             "load_generator_cpu_ms_per_request": per_request_ms(own, stats),
-                             "postgres_transactions_per_accepted": round(
-                                 xacts / max(len(stats.accepted), 1), 3),
-                             "stored": stored,
-                             "stored_equals_accepted": stored == len(stats.accepted)}
-        if args.skip_baseline:
-            return finish(result)
-        # baseline: minimal Django view, one row per request, same DB and workers
-        psql(db_url, "CREATE TABLE IF NOT EXISTS bench_baseline_row (id bigserial PRIMARY KEY,"
-                     " idem varchar(100) UNIQUE, nps integer, created_at timestamptz "
-                     "DEFAULT now())")
-        bport = free_port()
-        bproc = subprocess.Popen([GUNICORN, "bench.baseline_app:application", "--bind",
-                                  f"127.0.0.1:{bport}", "--workers", str(args.workers),
-                                  "--threads", "4", "--worker-class", "gthread"],
-                                 cwd=str(ROOT), env={**env, "PYTHONPATH": str(ROOT)},
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_up(bport, "/r/x/")
-            cpu0, own0, pg0 = worker_cpu_seconds(bproc), own_cpu_seconds(), postgres_cpu_seconds()
-            bstats = asyncio.run(drive(bport, "/r/base/", args.seconds, args.connections,
-                                         devices=devices))
-            bcpu, bown = worker_cpu_seconds(bproc) - cpu0, own_cpu_seconds() - own0
-            bpg = postgres_cpu_seconds() - pg0
-        finally:
-            stop(bproc)
-        bstored = count_rows(args.admin_url, dbname, "SELECT count(*) FROM bench_baseline_row")
-        result["baseline"] = {**bstats.summary(args.seconds),
-                              "worker_cpu_ms_per_accepted": cpu_ms_per_accepted(bcpu, bstats),
-                              "postgres_cpu_ms_per_accepted": cpu_ms_per_accepted(bpg, bstats),
-                              "load_generator_cpu_ms_per_request": per_request_ms(bown, bstats),
-                              "stored": bstored,
-                              "stored_equals_accepted": bstored == len(bstats.accepted)}
-        b = result["baseline"]["accepted_per_s"] or 1
-        result["ratio_to_baseline"] = round(result["kokemus"]["accepted_per_s"] / b, 3)
+        for server in servers:
+            result[server.name] = server.summary(args.seconds)
+        result["kokemus"]["postgres_transactions_per_accepted"] = round(
+            xacts / max(len(servers[0].stats.accepted), 1), 3)
+        if not args.skip_baseline:
+            b = result["baseline"]["accepted_per_s"] or 1
+            result["ratio_to_baseline"] = round(result["kokemus"]["accepted_per_s"] / b, 3)
+            result["ratio_by_round"] = [
+                round(k / b, 3) if b else None
+                for k, b in zip(servers[0].bursts, servers[1].bursts, strict=True)]
     finally:
+        for proc in procs:
+            if proc.poll() is None:
+                stop(proc)
         drop_db(args.admin_url, dbname)
+        if bname:
+            drop_db(args.admin_url, bname)
         subprocess.run(["rm", "-rf", var])
     return finish(result)
 
 
 def finish(result: dict) -> int:
     print(json.dumps(result, indent=2))
-    return 0 if result.get("kokemus", {}).get("stored_equals_accepted") else 1
+    ok = all(result[k]["stored_equals_accepted"] for k in ("kokemus", "baseline")
+             if k in result)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -5,6 +5,13 @@ are forked (``preload_app``): URL resolvers for every language, translation cata
 the question type catalogue and the templates of the public pages are built there and
 shared by every worker, instead of each worker thread rebuilding them under load on its
 first requests. No database connection is opened before the fork.
+
+Defaults: one worker process per core with 8 threads each (``WEB_CONCURRENCY``,
+``WEB_THREADS``). The threads of a process are what the public form's group commit
+(:mod:`kokemus.responses.groupcommit`) batches: with 8 rather than 4 a statement stores
+about three submissions instead of two, which on 2 cores raised the throughput of
+``bench/ingest_load.py`` by about a fifth at the same database connection count (workers ×
+threads = 8 per core, as with the former 2 workers × 4 threads per core).
 """
 
 import os
@@ -52,9 +59,9 @@ class Command(BaseCommand):
         parser.add_argument("--bind", default=os.environ.get("KOKEMUS_BIND", "127.0.0.1:8000"),
                             help="host:port to listen on (default %(default)s)")
         parser.add_argument("--workers", type=int,
-                            default=int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1))),
+                            default=int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 1)),
                             help="worker processes (default %(default)s)")
-        parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", 4)),
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", 8)),
                             help="threads per worker (default %(default)s)")
         parser.add_argument("--timeout", type=int, default=60)
         parser.add_argument("--keep-alive", type=int,
