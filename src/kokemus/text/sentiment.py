@@ -5,6 +5,11 @@ opinion words it knows that a queue or having to wait is a complaint, that "long
 next to a queue, and that "too X" is criticism. Negation flips the polarity of the following
 words inside the clause; contrast words (mutta/men/but) start a new clause so that a mixed
 comment keeps both halves ("friendly, but the queue was long").
+
+This is the fast path and the fallback. With the optional embeddings (:mod:`kokemus.text.embed`)
+a comment the lexicon is unsure of (a score near zero), or one embedded anyway for its themes,
+gets its sentiment from a classifier over its sentence embedding and this lexicon's evidence
+(:class:`kokemus.text.analyser.LexicalSentiment`); mixed comments keep the rules below.
 """
 
 from __future__ import annotations
