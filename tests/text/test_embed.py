@@ -253,11 +253,15 @@ def test_shipped_classifier_is_what_training_produces() -> None:
     assert np.all(np.abs(new.weights - old.weights) <= np.asarray(data["scale"]) * 1.5)
 
 
-def test_clauses_of_a_long_comment_are_embedded_with_it(
-    fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("pooling", [True, False])
+def test_clauses_of_a_long_comment_are_embedded_with_it_when_pooling(
+    fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch, pooling: bool
 ) -> None:
     classifier = default_classifier()
-    assert classifier is not None and classifier.clause_pooling
+    assert classifier is not None
+    # The shipped classifier's setting (off since 2026-11-24, see train.EMBEDDING_CONFIG)
+    # and the other one.
+    monkeypatch.setattr(classifier, "clause_pooling", pooling)
     # Whether the fast model is sure of this comment, and whether its clauses can change
     # the themes, depend on the training run.
     monkeypatch.setattr(EmbeddingClassifier, "needs_embedding", lambda *_a: True)
@@ -266,9 +270,19 @@ def test_clauses_of_a_long_comment_are_embedded_with_it(
             "Isä vain istuu huoneessaan.")
     analyse(text, "fi")
     assert fake_embedder.calls[0] == text
-    assert fake_embedder.calls[1:] == ["hoitajat ovat ystävällisiä",
-                                       "iltapäivisin ei ole mitään tekemistä",
-                                       "isä vain istuu huoneessaan"]
+    assert fake_embedder.calls[1:] == (["hoitajat ovat ystävällisiä",
+                                        "iltapäivisin ei ole mitään tekemistä",
+                                        "isä vain istuu huoneessaan"] if pooling else [])
+
+
+def test_shipped_classifier_follows_the_training_config() -> None:
+    from kokemus.text import train
+
+    classifier = default_classifier()
+    assert classifier is not None
+    assert classifier.clause_pooling == train.EMBEDDING_CONFIG["clause_pooling"]
+    assert (classifier.low, classifier.high) == (train.EMBEDDING_CONFIG["low"],
+                                                 train.EMBEDDING_CONFIG["high"])
 
 
 def test_clause_pooling_averages_with_the_best_clause() -> None:

@@ -7,9 +7,10 @@ bundles a 4-bit multilingual-e5-small and a small C engine, nothing is downloade
 time), comments the fast model is unsure about are also embedded and a second one-vs-rest
 logistic classifier over the 384-dimensional embedding, shipped as
 ``data/theme_embedding_model.json`` and trained by ``python -m kokemus.text.train`` on the
-same labelled comments, is averaged with the fast model's probabilities; a comment of two or
-more clauses (sentences, or parts cut at "mutta"/"men"/"but") also has each clause embedded and
-the classifier's probabilities pooled over the comment and its clauses. Embedding costs
+same labelled comments, is averaged with the fast model's probabilities. With clause pooling
+(a training option, off in the shipped model) a comment of two or more clauses (sentences, or
+parts cut at "mutta"/"men"/"but") also has each clause embedded and the classifier's
+probabilities pooled over the comment and its clauses. Embedding costs
 about 2 ms per token on one core, so it belongs to the background worker (where comments are
 analysed); the figures are in the README's text section.
 
