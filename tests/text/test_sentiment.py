@@ -47,6 +47,32 @@ def test_negated_complaint_is_positive(text: str, language: str) -> None:
 @pytest.mark.parametrize(
     ("text", "language", "expected"),
     [
+        # No queue, whichever side of the negator the queue is on.
+        ("ei jonoa", "fi", "positive"),
+        ("Jonoa ei ollut yhtään", "fi", "positive"),
+        ("jonottaa ei tarvinnu ollenkaan", "fi", "positive"),
+        ("Ingen kö alls", "sv", "positive"),
+        ("Jono oli pitkä", "fi", "negative"),
+        # "kallista" is not "kallistaa" (to tilt).
+        ("ei todellakaan kallista", "fi", "positive"),
+        ("Tosi kallista", "fi", "negative"),
+        # Colloquial -ee forms and negators with -pä; litotes.
+        ("aivan surkeeta palvelua", "fi", "negative"),
+        ("selkeetä ja nopeeta", "fi", "positive"),
+        ("eipä jääny epäselväksi mikään", "fi", "positive"),
+        ("ei hassumpi kokemus", "fi", "positive"),
+        ("ei oo mitään valittamista", "fi", "positive"),
+        # A negated weak complaint word that is not about a queue stays weak.
+        ("Nobody apologised.", "en", "neutral"),
+    ],
+)
+def test_finnish_forms_and_queue_negation(text: str, language: str, expected: str) -> None:
+    assert analyse(text, language, use_embeddings=False).sentiment == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
         ("Tosi hyvää palvelua, kiitos!", "fi", "positive"),
         ("Ihan ok", "fi", "neutral"),
         ("Hinnat ovat liian kalliit", "fi", "negative"),

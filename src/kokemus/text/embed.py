@@ -16,8 +16,8 @@ analysed); the figures are in the README's text section.
 
 Sentiment: the lexicon (:mod:`kokemus.text.sentiment`) leaves many comments unscored ("Kukaan
 ei edes katsonut minuun", "She really listened to me") or misread. A comment whose lexicon
-score is near zero (|score| below the cascade bound, 0.25: neutral, or no sentiment word
-found) is embedded for its sentiment too, and every embedded comment (for its themes or its
+score is near zero (|score| below the cascade bound chosen by cross-validation: neutral,
+or no sentiment word found) is embedded for its sentiment too, and every embedded comment (for its themes or its
 sentiment: one embedding per comment) is classified by :class:`SentimentClassifier`, a
 three-class logistic regression over the embedding and the lexicon's evidence
 (:func:`lexical_features`), shipped as ``data/sentiment_model.json`` and trained by

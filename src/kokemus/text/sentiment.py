@@ -33,6 +33,9 @@ _NEGATION_WINDOW = 4
 # praise in service comments, only slightly weaker.
 _NEGATED_POSITIVE = -0.9
 _NEGATED_NEGATIVE = -0.8
+# ... and about a queue at least this much: "ei jonoa", "ingen kö", "jonoa ei ollut" (the
+# queue words are weak complaints, -0.3 to -0.5) are praise.
+_NO_QUEUE = 0.5
 # Squashing scale: a single ordinary opinion word (score 1.0) gives a clause score of ~0.6.
 _SQUASH = 1.5
 _TOO_DEFAULT = 0.8
@@ -47,8 +50,8 @@ _POS_DOMINANCE = 2.0
 # A mixed comment's score stays inside the neutral band.
 _NEUTRAL_CAP = 0.9 * THRESHOLD
 
-_EMOTICON_POS = re.compile(r"(?::-?\)|:-?D\b|;-?\)|<3|[😊😀😃😄🙂👍❤️💚💙😍🥰🙏])")
-_EMOTICON_NEG = re.compile(r"(?::-?\(|:'\(|[😞😠😡👎😢😩🙁☹])")
+_EMOTICON_POS = re.compile(r"(?::-?\)|:-?D\b|;-?\)|<3|[😊😀😃😄🙂👍❤️💚💙😍🥰🙏👌😁])")
+_EMOTICON_NEG = re.compile(r"(?::-?\(|:'\(|[😞😠😡👎😢😩🙁☹🙄])")
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,12 @@ class Lexicon:
     #: Contrast words that announce a reservation after praise (mutta/men/but), unlike the
     #: concessive ones (vaikka/fast/although) that usually introduce a mere circumstance.
     reservation: frozenset[str] = frozenset()
+    #: Finnish colloquial forms of -ea/-eä adjectives ("surkeeta", "selkeetä", "hirvee")
+    #: are read as the standard word when only that is in the lexicon.
+    colloquial_ee: bool = False
+    #: Verbs after which a negator negates what came before it ("jonoa ei ollut", "jonottaa
+    #: ei tarvinnut": the complaint word stands before "ei").
+    absence_verbs: frozenset[str] = frozenset()
 
     def phrase_at(
         self, tokens: Sequence[str], lemmas: Sequence[str], i: int
@@ -119,6 +128,8 @@ def lexicon(language: str) -> Lexicon | None:
         too_needs_opinion=bool(data.get("too_needs_opinion", False)),
         phrases={k: tuple(v) for k, v in phrases.items()},
         reservation=frozenset(data.get("reservation", ())),
+        colloquial_ee=bool(data.get("colloquial_ee", False)),
+        absence_verbs=frozenset(data.get("absence_verbs", ())),
     )
 
 
@@ -171,6 +182,28 @@ def _is_negator(lex: Lexicon, token: str) -> bool:
     return token in lex.negators or token.endswith("n't")
 
 
+_COLLOQUIAL_EE = re.compile(r"(\w{2,}?)ee(?:t|ta|tä|n|lla|llä|sti|ks)?")
+
+
+def _standard(lex: Lexicon, token: str) -> str | None:
+    """The standard word of a colloquial Finnish -ee form, when the lexicon knows only it
+    ("surkeeta" -> "surkea", "selkeetä" -> "selkeä", "korkee" -> "korkea")."""
+    m = _COLLOQUIAL_EE.fullmatch(token)
+    if m is None:
+        return None
+    for cand in (m.group(1) + "ea", m.group(1) + "eä"):
+        if cand in lex.words or cand in lex.contextual:
+            return cand
+    return None
+
+
+def _negated(score: float, waiting: bool) -> float:
+    """A word's score inside a negator's scope (``waiting``: the part is about a queue)."""
+    if score > 0:
+        return score * _NEGATED_POSITIVE
+    return max(score * _NEGATED_NEGATIVE, _NO_QUEUE) if waiting else score * _NEGATED_NEGATIVE
+
+
 def score_tokens(
     tokens: Sequence[str], lemmas: Sequence[str], themes: Sequence[str], lex: Lexicon
 ) -> float:
@@ -185,8 +218,11 @@ def score_tokens(
     negation_left = 0
     too_pending = False
     theme_set = set(themes)
+    waiting = "waiting" in theme_set
     n = len(tokens)
     skip = 0
+    #: (index, contribution) of the last complaint word not in a negator's scope.
+    last_negative: tuple[int, float] | None = None
     for i in range(n):
         if skip:
             skip -= 1
@@ -196,10 +232,22 @@ def score_tokens(
         if length:
             skip = length - 1
         elif _is_negator(lex, tok):
+            if (last_negative is not None and i - last_negative[0] <= 2 and i + 1 < n
+                    and tokens[i + 1] in lex.absence_verbs):
+                # "jonoa ei ollut", "jonottaa ei tarvinnut": the complaint before the
+                # negator did not happen.
+                total += _negated(last_negative[1], waiting) - last_negative[1]
+                last_negative = None
+                skip = 1
+                continue
             negation_left = _NEGATION_WINDOW
             negated = True
             continue
         else:
+            if lex.colloquial_ee and tok not in lex.words and lem not in lex.words:
+                standard = _standard(lex, tok)
+                if standard is not None:
+                    tok = lem = standard
             score = lex.word_score(tok, lem)
         context = lex.contextual.get(tok) or lex.contextual.get(lem)
         if not score and context and context[0] & theme_set:
@@ -226,7 +274,9 @@ def score_tokens(
             negation_left = 0
         if score:
             if negation_left:
-                score *= _NEGATED_POSITIVE if score > 0 else _NEGATED_NEGATIVE
+                score = _negated(score, waiting)
+            elif score < 0:
+                last_negative = (i, score * multiplier)
             total += score * multiplier
             multiplier = 1.0
         if negation_left:
