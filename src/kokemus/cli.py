@@ -22,6 +22,7 @@ PRODUCT_COMMANDS = [
     ("partitions", "monthly partitions of responses (PostgreSQL): ensure, list, drop"),
     ("reports", "send due scheduled reports (also done by the worker)"),
     ("comments", "re-analyse comments after theme changes"),
+    ("text", "comment analytics for a CSV file: `kokemus text analyse FILE.csv --column COL`"),
     ("backup", "consistent online snapshot of the database"),
     ("restore", "replace the database with a backup"),
     ("privacy", "retention purge; export or erase one respondent's data"),
@@ -43,6 +44,12 @@ def main(argv: list[str] | None = None) -> None:
         return
     if argv[:2] == ["help", "--all"]:
         argv = ["help"]
+    if argv[0] == "text":
+        # Comment analytics is pure Python (no Django, no database): analysts run it on
+        # CSV files anywhere.
+        from kokemus.text.cli import main as text_main
+
+        raise SystemExit(text_main(argv))
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["kokemus", *argv])

@@ -71,3 +71,25 @@ def test_cli_language_option(tmp_path: Path) -> None:
     main(["analyse", str(src), "--column", "comment", "--language", "sv", "--output", str(out)])
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert rows[0]["language"] == "sv"
+
+
+def test_kokemus_command_runs_text_analyse(tmp_path: Path) -> None:
+    """``kokemus text analyse FILE.csv --column COL`` through the installed ``kokemus``
+    command (a real process), as the README tells analysts to run it."""
+    import subprocess
+    import sys
+
+    src = tmp_path / "in.csv"
+    src.write_text("id,comment\n1,Jono oli pitkä\n2,Great pharmacist\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    done = subprocess.run(
+        [sys.executable, "-c", "from kokemus.cli import main; main()", "text", "analyse",
+         str(src), "--column", "comment", "--output", str(out)],
+        capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [(r["id"], r["language"], r["sentiment"]) for r in rows] == [
+        ("1", "fi", "negative"), ("2", "en", "positive")]
+    usage = subprocess.run([sys.executable, "-c", "from kokemus.cli import main; main()"],
+                           capture_output=True, text=True, timeout=60)
+    assert "text" in usage.stdout.split()

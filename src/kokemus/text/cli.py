@@ -7,9 +7,11 @@ import csv
 import sys
 from collections.abc import Sequence
 
-from .analyser import analyse
+from .analyser import Analysis, analyse_many
 
 OUTPUT_COLUMNS = ("language", "sentiment", "score", "themes", "redacted")
+#: Comments analysed together (see :func:`kokemus.text.analyse_many`).
+BATCH = 256
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,21 +62,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         writer = csv.DictWriter(out, fieldnames=out_fields, delimiter=delimiter)
         writer.writeheader()
-        for row in rows:
-            result = analyse(row.get(args.column) or "", language=args.language,
-                             staff_names=staff)
-            row.update(
-                language=result.language,
-                sentiment=result.sentiment,
-                score=f"{result.score:.3f}",
-                themes=";".join(f"{t.key}:{t.sentiment}" for t in result.themes),
-                redacted=result.redacted,
-            )
-            writer.writerow(row)
+        # In batches: comments that need the embedding classifier are embedded together.
+        for start in range(0, len(rows), BATCH):
+            batch = rows[start:start + BATCH]
+            results = analyse_many([row.get(args.column) or "" for row in batch],
+                                   language=args.language, staff_names=staff)
+            for row, result in zip(batch, results, strict=True):
+                _write(writer, row, result)
     finally:
         if out is not sys.stdout:
             out.close()
     return 0
+
+
+def _write(writer: csv.DictWriter, row: dict, result: Analysis) -> None:  # type: ignore[type-arg]
+    row.update(language=result.language, sentiment=result.sentiment,
+               score=f"{result.score:.3f}",
+               themes=";".join(f"{t.key}:{t.sentiment}" for t in result.themes),
+               redacted=result.redacted)
+    writer.writerow(row)
 
 
 if __name__ == "__main__":
