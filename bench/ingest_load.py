@@ -405,8 +405,8 @@ def main():
             b = result["baseline"]["accepted_per_s"] or 1
             result["ratio_to_baseline"] = round(result["kokemus"]["accepted_per_s"] / b, 3)
             result["ratio_by_round"] = [
-                round(k / b, 3) if b else None
-                for k, b in zip(servers[0].bursts, servers[1].bursts, strict=True)]
+                round(ours / theirs, 3) if theirs else None
+                for ours, theirs in zip(servers[0].bursts, servers[1].bursts, strict=True)]
     finally:
         for proc in procs:
             if proc.poll() is None:

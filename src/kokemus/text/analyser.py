@@ -488,7 +488,8 @@ def _finish(prep: _Prepared, taxonomy: Taxonomy, use_model: bool) -> Analysis:
         kept, added = _lexicon_keys(segments), {}
     else:
         kept, added = _decide(segments, taxonomy, model, prep.prob, prep.pending)
-    lexical = prep.lexical or lexicon_sentiment(segments, prep.contrast, text, lex)
+    lexical = prep.lexical
+    assert lexical is not None  # set by _prepare for every supported language
     clauses: list[Clause] = []
     theme_scores: dict[str, list[float]] = {}
     for ci, clause in enumerate(segments):

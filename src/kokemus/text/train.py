@@ -514,12 +514,12 @@ def dumps(model: dict[str, Any]) -> str:
 _SINGLE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
-def _single_threaded() -> None:
-    """Re-execute ``python -m kokemus.text.train`` with one BLAS thread unless already so."""
+def _single_threaded(module: str = "kokemus.text.train") -> None:
+    """Re-execute ``python -m MODULE`` with one BLAS thread unless already so."""
     if all(os.environ.get(k) == v for k, v in _SINGLE_THREAD.items()):
         return
     env = {**os.environ, **_SINGLE_THREAD}
-    os.execve(sys.executable, [sys.executable, "-m", "kokemus.text.train", *sys.argv[1:]], env)
+    os.execve(sys.executable, [sys.executable, "-m", module, *sys.argv[1:]], env)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

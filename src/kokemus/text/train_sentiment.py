@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -270,15 +269,6 @@ def serialise(weights: np.ndarray, bias: np.ndarray, c: float, below: float,
     }
 
 
-def _single_threaded() -> None:
-    """Re-execute with one BLAS thread unless already so (see :mod:`kokemus.text.train`)."""
-    if all(os.environ.get(k) == v for k, v in _train._SINGLE_THREAD.items()):
-        return
-    env = {**os.environ, **_train._SINGLE_THREAD}
-    os.execve(sys.executable, [sys.executable, "-m", "kokemus.text.train_sentiment",
-                               *sys.argv[1:]], env)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kokemus.text.train_sentiment",
                                      description=__doc__,
@@ -306,5 +296,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    _single_threaded()
+    _train._single_threaded("kokemus.text.train_sentiment")
     sys.exit(main())
