@@ -73,6 +73,48 @@ def test_finnish_forms_and_queue_negation(text: str, language: str, expected: st
 @pytest.mark.parametrize(
     ("text", "language", "expected"),
     [
+        # Swedish puts the negator after the finite verb.
+        ("Läkaren lyssnade inte.", "sv", "negative"),
+        ("Appen fungerar inte.", "sv", "negative"),
+        ("De hjälpte mig inte.", "sv", "negative"),
+        ("Sköterskan stressade inte.", "sv", "positive"),
+        ("Jag väntade inte länge.", "sv", "positive"),
+        ("Personalen var inte trevlig.", "sv", "negative"),
+        ("Trevlig personal, inte så lång kö.", "sv", "positive"),
+        # A negated counterfactual comparison is a superlative; an unnegated one a
+        # reservation.
+        ("Couldn't be easier.", "en", "positive"),
+        ("It could not have been better.", "en", "positive"),
+        ("It couldn't be worse.", "en", "negative"),
+        ("Could have been better.", "en", "negative"),
+        ("It could have been worse.", "en", "neutral"),
+        ("The new app is better than the old one.", "en", "positive"),
+        ("Helpompaa ei voisi olla.", "fi", "positive"),
+        ("Ei olisi voinut mennä paremmin.", "fi", "positive"),
+        ("Ei voisi olla huonompaa palvelua.", "fi", "negative"),
+        ("Olisi voinut olla parempi.", "fi", "negative"),
+        ("Lääkäri ei ollut parempi kuin viimeksi.", "fi", "negative"),
+        ("Det kunde inte ha varit enklare.", "sv", "positive"),
+        ("Det kunde ha varit bättre.", "sv", "negative"),
+        # A phrase with a conjunction inside is not cut at the conjunction.
+        ("The staff went above and beyond.", "en", "positive"),
+        ("Palvelu ylitti kaikki odotukseni.", "fi", "positive"),
+    ],
+)
+def test_postposed_negation_and_counterfactuals(text: str, language: str, expected: str
+                                                ) -> None:
+    assert analyse(text, language, use_embeddings=False).sentiment == expected
+
+
+def test_expectations_are_not_waiting() -> None:
+    """Finnish "odotukset" (expectations) is not "odotus" (a wait)."""
+    assert "waiting" not in {t.key for t in analyse("Palvelu ylitti odotukset.", "fi").themes}
+    assert "waiting" in {t.key for t in analyse("Odotus oli pitkä.", "fi").themes}
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
         ("Tosi hyvää palvelua, kiitos!", "fi", "positive"),
         ("Ihan ok", "fi", "neutral"),
         ("Hinnat ovat liian kalliit", "fi", "negative"),

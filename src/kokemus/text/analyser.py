@@ -21,7 +21,7 @@ _SENTENCE_RE = re.compile(r"(?<!\d)[.!?;:]+(?!\d)|\n+|\s[-–—]\s|\.\.\.")
 # Commas split a clause into parts so that each part's themes get that part's sentiment.
 _PART_RE = re.compile(r",")
 # Plain co-ordinating conjunctions also separate parts ("ystävällinen ja nopea").
-_CONJUNCTIONS = frozenset({"ja", "sekä", "och", "samt", "and", "plus"})
+_CONJUNCTIONS = _sent.CONJUNCTIONS
 
 
 @dataclass(frozen=True)
@@ -73,11 +73,14 @@ def _split_clauses(text: str, contrast: frozenset[str]) -> list[list[list[str]]]
 
 
 def _split_clauses_flagged(
-    text: str, contrast: frozenset[str], reservation: frozenset[str] = frozenset()
+    text: str, contrast: frozenset[str], reservation: frozenset[str] = frozenset(),
+    bound: frozenset[tuple[str, str, str]] = frozenset(),
 ) -> tuple[list[list[list[str]]], list[int]]:
     """:func:`_split_clauses` and, per clause, what introduced it: :data:`RESERVATION` (a
     ``reservation`` word, one of the contrast words: mutta/men/but), :data:`CONCESSION` (another
-    contrast word: vaikka/fast/although) or nothing (0)."""
+    contrast word: vaikka/fast/although) or nothing (0). A conjunction inside a lexicon
+    phrase (``bound``: previous word, conjunction, next word; "above and beyond") does not
+    split."""
     clauses: list[list[list[str]]] = []
     flags: list[int] = []
     for sentence in _SENTENCE_RE.split(text):
@@ -102,7 +105,8 @@ def _split_clauses_flagged(
                         else CONCESSION
                     i += 2 if pair in contrast else 1
                     continue
-                if tok in _CONJUNCTIONS:
+                if tok in _CONJUNCTIONS and not (
+                        part and i + 1 < len(tokens) and (part[-1], tok, tokens[i + 1]) in bound):
                     if part:
                         current.append(part)
                     part = []
@@ -137,7 +141,8 @@ def _segment(
     if lex is None:
         return [], []
     out: list[list[Part]] = []
-    clauses, flags = _split_clauses_flagged(text, lex.contrast, lex.reservation)
+    clauses, flags = _split_clauses_flagged(text, lex.contrast, lex.reservation,
+                                           lex.bound_conjunctions)
     for parts in clauses:
         part_lemmas = [[lemmatize(t, language) for t in tokens] for tokens in parts]
         part_themes = taxonomy.match_clause(list(zip(parts, part_lemmas, strict=True)), language)

@@ -40,6 +40,8 @@ _NO_QUEUE = 0.5
 _SQUASH = 1.5
 _TOO_DEFAULT = 0.8
 _NEGATED_EVENT = -0.6
+# "Could have been better", "olisi voinut olla parempi": a third of the comparative's weight.
+_COUNTERFACTUAL = 1 / 3
 # When praise and complaint are both clearly present the comment is mixed (labelled neutral).
 _MIXED_MIN = 0.25
 _MIXED_DAMPING = 0.5
@@ -78,6 +80,24 @@ class Lexicon:
     #: Verbs after which a negator negates what came before it ("jonoa ei ollut", "jonottaa
     #: ei tarvinnut": the complaint word stands before "ei").
     absence_verbs: frozenset[str] = frozenset()
+    #: Swedish places the negator after the finite verb ("Läkaren lyssnade inte", "appen
+    #: fungerar inte", "de hjälpte mig inte"): a scored word with one of these endings (and
+    #: not its own lemma, i.e. inflected) right before the negator, or before an object
+    #: pronoun of ``object_pronouns`` and the negator, is negated.
+    postposed_endings: tuple[str, ...] = ()
+    object_pronouns: frozenset[str] = frozenset()
+    #: Negated counterfactual comparisons are superlatives, not negations: "couldn't be
+    #: easier", "helpompaa ei voisi olla", "det kunde inte ha varit bättre" (praise), "it
+    #: couldn't be worse" (complaint). A part with a negator, one of ``modals`` and one of
+    #: ``comparatives`` (word: score) takes the comparative's score and no negation.
+    modals: frozenset[str] = frozenset()
+    comparatives: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def bound_conjunctions(self) -> frozenset[tuple[str, str, str]]:
+        """(word, conjunction, word) inside the multi-word entries ("above and beyond"),
+        where the clause splitter must not cut."""
+        return _bound_conjunctions(self)
 
     def phrase_at(
         self, tokens: Sequence[str], lemmas: Sequence[str], i: int
@@ -130,7 +150,31 @@ def lexicon(language: str) -> Lexicon | None:
         reservation=frozenset(data.get("reservation", ())),
         colloquial_ee=bool(data.get("colloquial_ee", False)),
         absence_verbs=frozenset(data.get("absence_verbs", ())),
+        postposed_endings=tuple(data.get("postposed_negation", {}).get("endings", ())),
+        object_pronouns=frozenset(data.get("postposed_negation", {}).get("pronouns", ())),
+        modals=frozenset(data.get("counterfactual", {}).get("modals", ())),
+        comparatives={k: float(v) for k, v in
+                      data.get("counterfactual", {}).get("comparatives", {}).items()},
     )
+
+
+#: Conjunctions the clause splitter cuts at (kokemus.text.analyser).
+CONJUNCTIONS = frozenset({"ja", "sekä", "och", "samt", "and", "plus"})
+
+
+_BOUND: dict[int, frozenset[tuple[str, str, str]]] = {}
+
+
+def _bound_conjunctions(lex: Lexicon) -> frozenset[tuple[str, str, str]]:
+    found = _BOUND.get(id(lex))
+    if found is None:
+        found = frozenset(
+            (words[k - 1], words[k], words[k + 1])
+            for first, entries in lex.phrases.items() for rest, _score in entries
+            for words in [(first, *rest)] for k in range(1, len(words) - 1)
+            if words[k] in CONJUNCTIONS)
+        _BOUND[id(lex)] = found
+    return found
 
 
 _WORD_CACHE: dict[tuple[int, str, str], float] = {}
@@ -204,6 +248,38 @@ def _negated(score: float, waiting: bool) -> float:
     return max(score * _NEGATED_NEGATIVE, _NO_QUEUE) if waiting else score * _NEGATED_NEGATIVE
 
 
+def _comparative(lex: Lexicon, tokens: Sequence[str], lemmas: Sequence[str]) -> int:
+    """1 if a part is a negated counterfactual comparison ("couldn't be better"), -1 if it
+    is a counterfactual one ("could have been better", "olisi voinut olla parempi"), else 0.
+    """
+    if not lex.comparatives:
+        return 0
+    modals = [i for i, t in enumerate(tokens) if t in lex.modals]
+    compared = [i for i, (t, m) in enumerate(zip(tokens, lemmas, strict=True))
+                if t in lex.comparatives or m in lex.comparatives]
+    if not modals or not compared:
+        return 0
+    negators = [i for i, t in enumerate(tokens) if _is_negator(lex, t)]
+    # The negator next to the modal (couldn't; could not; ei voisi; kunde inte), the
+    # comparative within a few words of it, on either side (helpompaa ei voisi olla).
+    if any(abs(i - j) <= 2 and any(abs(k - i) <= 5 for k in compared)
+           for i in negators for j in modals):
+        return 1
+    if not negators and any(abs(k - j) <= 3 for k in compared for j in modals):
+        return -1
+    return 0
+
+
+def _postposed(lex: Lexicon, tokens: Sequence[str], lemmas: Sequence[str], i: int) -> int:
+    """Index of the inflected verb that the negator at ``i`` follows (-1 if none)."""
+    if not lex.postposed_endings:
+        return -1
+    j = i - 2 if i >= 2 and tokens[i - 1] in lex.object_pronouns else i - 1
+    if j < 0 or tokens[j] == lemmas[j] or not tokens[j].endswith(lex.postposed_endings):
+        return -1
+    return j
+
+
 def score_tokens(
     tokens: Sequence[str], lemmas: Sequence[str], themes: Sequence[str], lex: Lexicon
 ) -> float:
@@ -223,6 +299,9 @@ def score_tokens(
     skip = 0
     #: (index, contribution) of the last complaint word not in a negator's scope.
     last_negative: tuple[int, float] | None = None
+    #: (index, contribution) of the last scored word not in a negator's scope.
+    last_scored: tuple[int, float] | None = None
+    comparative = _comparative(lex, tokens, lemmas)
     for i in range(n):
         if skip:
             skip -= 1
@@ -231,7 +310,22 @@ def score_tokens(
         length, score = lex.phrase_at(tokens, lemmas, i) if lex.phrases else (0, 0.0)
         if length:
             skip = length - 1
+        elif comparative > 0 and _is_negator(lex, tok):
+            continue
+        elif comparative and (tok in lex.comparatives or lem in lex.comparatives):
+            value = lex.comparatives.get(tok, lex.comparatives.get(lem, 0.0))
+            # Unnegated, a better state that did not happen is a mild complaint ("could
+            # have been better"); a worse one is neither ("could have been worse").
+            total += value if comparative > 0 else -max(value, 0.0) * _COUNTERFACTUAL
+            continue
         elif _is_negator(lex, tok):
+            if (last_scored is not None and not negation_left
+                    and last_scored[0] == _postposed(lex, tokens, lemmas, i)):
+                # "Läkaren lyssnade inte": the verb before the negator is negated.
+                total += _negated(last_scored[1], waiting) - last_scored[1]
+                if last_negative is not None and last_negative[0] == last_scored[0]:
+                    last_negative = None
+                last_scored = None
             if (last_negative is not None and i - last_negative[0] <= 2 and i + 1 < n
                     and tokens[i + 1] in lex.absence_verbs):
                 # "jonoa ei ollut", "jonottaa ei tarvinnut": the complaint before the
@@ -275,8 +369,10 @@ def score_tokens(
         if score:
             if negation_left:
                 score = _negated(score, waiting)
-            elif score < 0:
-                last_negative = (i, score * multiplier)
+            else:
+                last_scored = (i, score * multiplier)
+                if score < 0:
+                    last_negative = (i, score * multiplier)
             total += score * multiplier
             multiplier = 1.0
         if negation_left:
