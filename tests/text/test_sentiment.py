@@ -96,6 +96,18 @@ def test_finnish_forms_and_queue_negation(text: str, language: str, expected: st
         ("Lääkäri ei ollut parempi kuin viimeksi.", "fi", "negative"),
         ("Det kunde inte ha varit enklare.", "sv", "positive"),
         ("Det kunde ha varit bättre.", "sv", "negative"),
+        ("På boendet svarar de aldrig i telefon.", "sv", "negative"),
+        # Care left undone, cancellations, lost referrals, hurry.
+        ("Äidin lääkkeet jäivät antamatta.", "fi", "negative"),
+        ("Suihku jäi väliin koko viikoksi.", "fi", "negative"),
+        ("Pääsin jonottamatta.", "fi", "positive"),
+        ("Leikkaus peruttiin kahdesti.", "fi", "negative"),
+        ("Operationen ställdes in två gånger.", "sv", "negative"),
+        ("Remissen hade kommit bort.", "sv", "negative"),
+        ("They cancelled my operation twice.", "en", "negative"),
+        ("The doctor was in a hurry.", "en", "negative"),
+        ("The doctor listened and didn't rush me.", "en", "positive"),
+        ("Den som svarade kunde inte bry sig mindre.", "sv", "negative"),
         # A phrase with a conjunction inside is not cut at the conjunction.
         ("The staff went above and beyond.", "en", "positive"),
         ("Palvelu ylitti kaikki odotukseni.", "fi", "positive"),

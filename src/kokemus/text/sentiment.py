@@ -92,6 +92,11 @@ class Lexicon:
     #: ``comparatives`` (word: score) takes the comparative's score and no negation.
     modals: frozenset[str] = frozenset()
     comparatives: dict[str, float] = field(default_factory=dict)
+    #: Finnish "jäädä" + the abessive infinitive: something left undone ("lääkkeet jäivät
+    #: antamatta", "puhelu jäi vastaamatta") is a complaint of ``undone_score``.
+    undone_verbs: frozenset[str] = frozenset()
+    undone_suffixes: tuple[str, ...] = ()
+    undone_score: float = 0.0
 
     @property
     def bound_conjunctions(self) -> frozenset[tuple[str, str, str]]:
@@ -155,6 +160,9 @@ def lexicon(language: str) -> Lexicon | None:
         modals=frozenset(data.get("counterfactual", {}).get("modals", ())),
         comparatives={k: float(v) for k, v in
                       data.get("counterfactual", {}).get("comparatives", {}).items()},
+        undone_verbs=frozenset(data.get("left_undone", {}).get("verbs", ())),
+        undone_suffixes=tuple(data.get("left_undone", {}).get("suffixes", ())),
+        undone_score=float(data.get("left_undone", {}).get("score", 0.0)),
     )
 
 
@@ -310,6 +318,9 @@ def score_tokens(
         length, score = lex.phrase_at(tokens, lemmas, i) if lex.phrases else (0, 0.0)
         if length:
             skip = length - 1
+        elif (tok in lex.undone_verbs and i + 1 < n
+              and tokens[i + 1].endswith(lex.undone_suffixes)):
+            length, score, skip = 2, lex.undone_score, 1
         elif comparative > 0 and _is_negator(lex, tok):
             continue
         elif comparative and (tok in lex.comparatives or lem in lex.comparatives):
