@@ -59,7 +59,8 @@ def test_sure_comments_are_not_embedded(fake_embedder: FakeEmbedder) -> None:
 
 def controlled_classifier(favoured: str | None, mix: float = 0.5, add: float = 0.4,
                           veto: float = 0.0, low: float = 0.0, high: float = 1.0,
-                          clause_pooling: bool = True) -> EmbeddingClassifier:
+                          clause_pooling: bool = True, max_chars: int | None = None
+                          ) -> EmbeddingClassifier:
     """An embedding classifier that gives ``favoured`` probability 0.99 and every other
     theme about 0 whatever the embedding (zero weights, biases only); with ``low=0`` every
     comment the fast model sees is embedded."""
@@ -69,7 +70,8 @@ def controlled_classifier(favoured: str | None, mix: float = 0.5, add: float = 0
         "weights": {key: [0] * 384 for key in themes},
         "bias": [4.59512 if key == favoured else -20.0 for key in themes],
         "mix": mix, "add_threshold": add, "veto_threshold": veto,
-        "cascade": {"low": low, "high": high}, "clause_pooling": clause_pooling})
+        "cascade": {"low": low, "high": high, "max_chars": max_chars},
+        "clause_pooling": clause_pooling})
 
 
 @pytest.fixture
@@ -95,6 +97,33 @@ def test_unsure_comments_are_embedded_and_averaged(
     assert detect_themes(text, "fi") == result.theme_keys
     assert detect_themes(text, "fi", use_embeddings=False) == without
     assert [a.theme_keys for a in analyse_many([text], "fi", use_embeddings=False)] == [without]
+
+
+def test_long_comments_are_embedded_for_their_sentiment_only(
+    monkeypatch: pytest.MonkeyPatch, fake_embedder: FakeEmbedder
+) -> None:
+    """Above ``max_chars`` a comment is not embedded for its themes alone, but it is when
+    the lexicon is unsure of its sentiment, and the embedding then decides its themes too."""
+    assert _embed.default_sentiment_classifier() is not None
+    classifier = controlled_classifier("activities", max_chars=30)
+    monkeypatch.setattr(_embed, "default_classifier", lambda: classifier)
+    sure = "Jono oli aivan hirveän pitkä ja myyjä oli todella epäystävällinen."
+    assert len(sure) > 30
+    result = analyse(sure, "fi")
+    assert fake_embedder.calls == []
+    assert result.sentiment == "negative" and "activities" not in result.theme_keys
+    unsure = "Kävin hakemassa lääkkeet ja menin sitten bussilla kotiin."
+    assert len(unsure) > 30
+    result = analyse(unsure, "fi")
+    assert fake_embedder.calls == [unsure]
+    assert "activities" in result.theme_keys
+    assert detect_themes(unsure, "fi") == result.theme_keys
+    assert [a.theme_keys for a in analyse_many([sure, unsure], "fi")] == [
+        analyse(sure, "fi").theme_keys, result.theme_keys]
+    # A short comment the fast model is unsure of is embedded for its themes.
+    fake_embedder.calls.clear()
+    assert "activities" in analyse("Jono oli pitkä.", "fi").theme_keys
+    assert fake_embedder.calls == ["Jono oli pitkä."]
 
 
 def test_the_embedding_weight_and_thresholds_apply(monkeypatch: pytest.MonkeyPatch,
@@ -283,6 +312,7 @@ def test_shipped_classifier_follows_the_training_config() -> None:
     assert classifier.clause_pooling == train.EMBEDDING_CONFIG["clause_pooling"]
     assert (classifier.low, classifier.high) == (train.EMBEDDING_CONFIG["low"],
                                                  train.EMBEDDING_CONFIG["high"])
+    assert classifier.max_chars == train.EMBEDDING_CONFIG["max_chars"]
 
 
 def test_clause_pooling_averages_with_the_best_clause() -> None:

@@ -200,16 +200,27 @@ class _Pending:
 
 
 def _pending(
-    segments: Sequence[Sequence[Part]], taxonomy: Taxonomy, prob: dict[str, float], text: str
+    segments: Sequence[Sequence[Part]], taxonomy: Taxonomy, prob: dict[str, float], text: str,
+    lexical: LexicalSentiment | None = None,
 ) -> _Pending | None:
     """The embedding work for a comment, or ``None`` when it is not embedded (embeddings
-    unavailable, or the fast model is sure of it)."""
+    unavailable, or both the fast model and the lexicon are sure of it).
+
+    A comment is embedded when the fast model is unsure of its themes (and it is not longer
+    than the classifier's ``max_chars``: the embedding's cost grows with the length), or
+    when the lexicon is unsure of its sentiment (``lexical``); either way the embedding then
+    decides both.
+    """
     classifier = _embed.default_classifier()
     if classifier is None:
         return None
     lexicon_keys = _lexicon_keys(segments)
     lexicon_sources = {s for k in lexicon_keys for s in taxonomy[k].model_sources}
-    if not classifier.needs_embedding(prob, lexicon_sources) or _embed.default_embedder() is None:
+    sentiment = _embed.default_sentiment_classifier() if lexical is not None else None
+    if not ((classifier.needs_embedding(prob, lexicon_sources)
+             and classifier.within_length(text))
+            or (sentiment is not None and sentiment.needs_embedding(lexical))) \
+            or _embed.default_embedder() is None:
         return None
     other = {s for theme in taxonomy if theme.key not in lexicon_keys
              for s in theme.model_sources}
@@ -260,6 +271,7 @@ def combine_themes(
     model: ThemeModel | None,
     text: str | None = None,
     use_embeddings: bool = True,
+    lexical: LexicalSentiment | None = None,
 ) -> tuple[set[str], dict[str, tuple[int, int]]]:
     """Decide the comment's themes from the lexicon hits and the model.
 
@@ -271,13 +283,14 @@ def combine_themes(
     With ``text`` and ``use_embeddings``, when embeddings are available (see
     :mod:`kokemus.text.embed`) and the fast model is unsure of the comment, the probabilities
     are the average of the fast model's and the embedding classifier's, with the thresholds
-    trained for that average.
+    trained for that average. So they are, too, when the lexicon's reading of its sentiment
+    (``lexical``) leaves it unsure: it is embedded for that anyway.
     """
     if model is None or not segments:
         return _lexicon_keys(segments), {}
     prob = model.probabilities(comment_features(segments, taxonomy))
-    pending = _pending(segments, taxonomy, prob, text) if text is not None and use_embeddings \
-        else None
+    pending = _pending(segments, taxonomy, prob, text, lexical) \
+        if text is not None and use_embeddings else None
     if pending is not None:
         _embed_pending([pending])
     return _decide(segments, taxonomy, model, prob, pending)
@@ -341,9 +354,11 @@ def detect_themes(
     tax = taxonomy or Taxonomy.default()
     if language not in SUPPORTED:
         return []
-    segments = segment(text, language, tax)
+    segments, contrast = _segment(text, language, tax)
+    lex = _sent.lexicon(language)
+    lexical = lexicon_sentiment(segments, contrast, text, lex) if lex is not None else None
     kept, added = combine_themes(segments, tax, default_model() if use_model else None,
-                                 text, use_embeddings)
+                                 text, use_embeddings, lexical)
     ordered: dict[str, None] = {}
     for ci, clause in enumerate(segments):
         for pi, (_t, _l, themes) in enumerate(clause):
@@ -389,7 +404,7 @@ def _prepare(
     if model is not None and segments:
         prob = model.probabilities(comment_features(segments, taxonomy))
         if use_embeddings:
-            pending = _pending(segments, taxonomy, prob, text)
+            pending = _pending(segments, taxonomy, prob, text, lexical)
     if pending is None and use_embeddings:
         # The lexicon is unsure of the comment's sentiment: embed it for that alone.
         classifier = _embed.default_sentiment_classifier()

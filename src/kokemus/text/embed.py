@@ -141,6 +141,11 @@ class EmbeddingClassifier:
         #: outside the lexicon hits reaches ``low`` and every lexicon hit reaches ``high``.
         self.low = float(data["cascade"]["low"])
         self.high = float(data["cascade"]["high"])
+        #: ... and only a comment of at most this many characters is embedded for its
+        #: themes alone (``None``: any length); a longer one is embedded when the lexicon
+        #: is unsure of its sentiment.
+        max_chars = data["cascade"].get("max_chars")
+        self.max_chars = int(max_chars) if max_chars is not None else None
         self.package = dict(data.get("embedder") or {})
         #: Whether a comment of several clauses also has its clauses embedded (see ``pool``).
         self.clause_pooling = bool(data.get("clause_pooling", False))
@@ -182,6 +187,10 @@ class EmbeddingClassifier:
                 if applies and low - _MARGIN < threshold <= high + _MARGIN:
                     return True
         return False
+
+    def within_length(self, text: str) -> bool:
+        """Whether ``text`` is short enough to be embedded for its themes alone."""
+        return self.max_chars is None or len(text) <= self.max_chars
 
     def needs_embedding(self, fast: dict[str, float], lexicon_keys: set[str]) -> bool:
         """Whether the fast model's probabilities leave the comment uncertain."""

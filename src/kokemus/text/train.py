@@ -82,6 +82,15 @@ EMBEDDING_CONFIG: dict[str, Any] = {
     # text to embed, and the sentiment classifier (train_sentiment) embeds comments but
     # never clauses. Off: embedding is the full pipeline's cost.
     "clause_pooling": False,
+    # A comment longer than this (characters) is embedded for its themes only when the
+    # lexicon is unsure of its sentiment (it is embedded for that anyway, and then the
+    # embedding decides its themes too). Embedding costs about 1 ms per token (0.37 tokens
+    # per character) and the long comments of real feedback forms made the full pipeline
+    # too slow (34 comments per CPU second on tests/data/heldout4 on 2026-11-24). Out of
+    # fold on the labelled data (mean micro-F1 over the languages): no cap 0.8220, 240
+    # characters 0.8217, 160 0.8213, 120 0.8207, 100 0.8190; embedded tokens per comment of
+    # 20 words or more 33.2 with no cap, 17.5 with 160.
+    "max_chars": 160,
 }
 ADD_GRID = tuple(round(0.1 + 0.05 * i, 2) for i in range(15))  # 0.10 … 0.80
 VETO_GRID = (0.0, 0.1, 0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
@@ -363,20 +372,44 @@ def out_of_fold_embedding(examples: Sequence[Example], vectors: np.ndarray,
 
 
 def needs_embedding(ex: Example, p_fast: np.ndarray, themes: Sequence[str],
-                    config: dict[str, Any]) -> bool:
-    """The cascade rule of :meth:`kokemus.text.embed.EmbeddingClassifier.needs_embedding`."""
+                    config: dict[str, Any], for_sentiment: bool = False) -> bool:
+    """The cascade rule of :func:`kokemus.text.analyser._pending`: the fast model is unsure
+    of a comment not longer than ``max_chars``, or (``for_sentiment``) the lexicon is unsure
+    of its sentiment (see :func:`sentiment_embedded`)."""
+    if for_sentiment:
+        return True
+    max_chars = config.get("max_chars")
+    if max_chars is not None and len(ex.text) > int(max_chars):
+        return False
     low, high = float(config["low"]), float(config["high"])
     return any((k in ex.lexicon and p < high) or (k not in ex.lexicon and p >= low)
                for k, p in zip(themes, p_fast, strict=True))
 
 
+def sentiment_embedded(examples: Sequence[Example]) -> list[bool]:
+    """Per example, whether the shipped sentiment classifier's cascade embeds it (the
+    lexicon is unsure of its sentiment); all ``False`` when there is no sentiment model.
+
+    Train the sentiment model (``python -m kokemus.text.train_sentiment``) before this one.
+    """
+    from .train_sentiment import DEFAULT_OUTPUT as sentiment_file
+    from .train_sentiment import lexical_of
+
+    if not sentiment_file.exists():
+        return [False] * len(examples)
+    classifier = _embed.SentimentClassifier(json.loads(sentiment_file.read_text("utf-8")))
+    return [classifier.needs_embedding(x) for x in lexical_of(examples)]
+
+
 def combined_predictions(examples: Sequence[Example], p_fast: np.ndarray, p_emb: np.ndarray,
                          themes: Sequence[str], fast: tuple[float, float], mix: float,
-                         add: float, veto: float, config: dict[str, Any]) -> list[set[str]]:
+                         add: float, veto: float, config: dict[str, Any],
+                         for_sentiment: Sequence[bool] | None = None) -> list[set[str]]:
     """Themes as :func:`kokemus.text.analyse` gives them with embeddings available."""
     out = []
-    for ex, pf, pe in zip(examples, p_fast, p_emb, strict=True):
-        if needs_embedding(ex, pf, themes, config):
+    also = for_sentiment if for_sentiment is not None else [False] * len(examples)
+    for ex, pf, pe, s in zip(examples, p_fast, p_emb, also, strict=True):
+        if needs_embedding(ex, pf, themes, config, s):
             out.append(decide(ex, (1.0 - mix) * pf + mix * pe, themes, add, veto))
         else:
             out.append(decide(ex, pf, themes, *fast))
@@ -392,10 +425,12 @@ def _mean_language_f1(examples: Sequence[Example], predicted: Sequence[set[str]]
 
 def choose_combination(examples: Sequence[Example], p_fast: np.ndarray, p_emb: np.ndarray,
                        themes: Sequence[str], fast: tuple[float, float],
-                       config: dict[str, Any]) -> tuple[float, float, float]:
+                       config: dict[str, Any], for_sentiment: Sequence[bool] | None = None
+                       ) -> tuple[float, float, float]:
     """Mix weight and add/veto thresholds maximising the mean per-language micro-F1."""
-    embedded = [needs_embedding(ex, p, themes, config) for ex, p in zip(examples, p_fast,
-                                                                         strict=True)]
+    also = for_sentiment if for_sentiment is not None else [False] * len(examples)
+    embedded = [needs_embedding(ex, p, themes, config, s)
+                for ex, p, s in zip(examples, p_fast, also, strict=True)]
     fixed = [None if e else decide(ex, p, themes, *fast)
              for ex, p, e in zip(examples, p_fast, embedded, strict=True)]
     best = (-1.0, 0.5, 0.5, 0.0)
@@ -430,7 +465,8 @@ def serialise_embedding(weights: np.ndarray, bias: np.ndarray, themes: Sequence[
         "mix": mix,
         "add_threshold": add,
         "veto_threshold": veto,
-        "cascade": {"low": config["low"], "high": config["high"]},
+        "cascade": {"low": config["low"], "high": config["high"],
+                    "max_chars": config.get("max_chars")},
         "clause_pooling": bool(config.get("clause_pooling", False)),
         "config": {k: (list(v) if isinstance(v, tuple) else v)
                    for k, v in sorted(config.items())},
@@ -460,10 +496,11 @@ def train(data_dir: Path = DEFAULT_DATA, config: dict[str, Any] | None = None,
     clause_vectors = (load_clause_embeddings(examples, data_dir, update=False)
                       if econfig.get("clause_pooling") else None)
     p_emb = out_of_fold_embedding(examples, vectors, themes, econfig, clause_vectors)
+    for_sentiment = sentiment_embedded(examples)
     mix, e_add, e_veto = choose_combination(examples, probs, p_emb, themes, (add, veto),
-                                            econfig)
+                                            econfig, for_sentiment)
     combined = combined_predictions(examples, probs, p_emb, themes, (add, veto), mix, e_add,
-                                    e_veto, econfig)
+                                    e_veto, econfig, for_sentiment)
     cv.update({"embedding_mix": mix, "embedding_add_threshold": e_add,
                "embedding_veto_threshold": e_veto})
     for lang in LANGUAGES:
@@ -472,7 +509,8 @@ def train(data_dir: Path = DEFAULT_DATA, config: dict[str, Any] | None = None,
                    and source in (e.source, "all")]
             cv[f"{lang}/{source}"]["lexicon+model+embeddings"] = {
                 **scores([examples[i] for i in sel], [combined[i] for i in sel]),
-                "embedded": round(sum(needs_embedding(examples[i], probs[i], themes, econfig)
+                "embedded": round(sum(needs_embedding(examples[i], probs[i], themes, econfig,
+                                                      for_sentiment[i])
                                       for i in sel) / len(sel), 3)}
     e_weights, e_bias = fit_embedding(vectors, examples, themes, econfig)
     return model, serialise_embedding(e_weights, e_bias, themes, mix, e_add, e_veto,
