@@ -356,7 +356,10 @@ def detect_themes(
         return []
     segments, contrast = _segment(text, language, tax)
     lex = _sent.lexicon(language)
-    lexical = lexicon_sentiment(segments, contrast, text, lex) if lex is not None else None
+    # The lexicon's reading of the sentiment decides whether a long comment is embedded.
+    lexical = lexicon_sentiment(segments, contrast, text, lex) \
+        if lex is not None and use_embeddings and _embed.default_embedder() is not None \
+        else None
     kept, added = combine_themes(segments, tax, default_model() if use_model else None,
                                  text, use_embeddings, lexical)
     ordered: dict[str, None] = {}
