@@ -276,12 +276,17 @@ class SentimentClassifier:
         #: A comment whose positive and negative clause masses both reach this is mixed by
         #: the lexicon's rules (labelling guide G4), which then decide its sentiment.
         self.mixed_min = float(data["cascade"]["mixed_min"])
+        #: ... unless it has at least this many words (``None``: never).
+        long_mixed = data["cascade"].get("long_mixed_tokens")
+        self.long_mixed = int(long_mixed) if long_mixed is not None else None
         self.package = dict(data.get("embedder") or {})
 
     def applies(self, lexical: Any) -> bool:
         """Whether the classifier decides the comment's sentiment (given its embedding): not
-        when the lexicon found clear praise and clear criticism (a mixed comment, G4)."""
-        return min(lexical.positive, lexical.negative) < self.mixed_min
+        when the lexicon found clear praise and clear criticism (a mixed comment, G4) in a
+        comment shorter than ``long_mixed`` words."""
+        return min(lexical.positive, lexical.negative) < self.mixed_min or (
+            self.long_mixed is not None and lexical.tokens >= self.long_mixed)
 
     def needs_embedding(self, lexical: Any) -> bool:
         """Whether the lexicon is unsure of the comment: a score near zero (neutral, or no
