@@ -66,6 +66,29 @@ def test_model_probabilities_follow_the_text() -> None:
         "Hinnat ovat kohtuulliset.", "fi", "care")
 
 
+@pytest.mark.parametrize(("text", "language"), [
+    ("Farmaseutti neuvoi hyvin, mutta jonotusnumerolla odotin puoli tuntia", "fi"),
+    ("Personalen var trevlig och kön var kort, men parkeringen är dyr", "sv"),
+    ("The nurse explained everything and the ward was spotless", "en"),
+    ("ok", "fi"),
+])
+def test_indices_are_the_features_looked_up(text: str, language: str) -> None:
+    """The fast path (:meth:`ThemeModel.indices`) gives exactly the indices of the feature
+    strings, twice in a row (the second time from the per-word cache)."""
+    from kokemus.text.analyser import _comment_words, comment_features, segment
+
+    model = default_model()
+    assert model is not None
+    tax = Taxonomy.default()
+    segments = segment(text, language, tax)
+    expected = {model.vocabulary[f] for f in comment_features(segments, tax)
+                if f in model.vocabulary}
+    assert model.indices(*_comment_words(segments, tax)) == expected
+    assert model.indices(*_comment_words(segments, tax)) == expected
+    assert np.array_equal(model.logits_of(expected),
+                          model.logits(comment_features(segments, tax)))
+
+
 def test_detect_themes_matches_analyse() -> None:
     texts = ["Palvelu oli ystävällistä mutta jono oli pitkä.",
              "Toimitus nopea, mutta toimitusmaksu on liian suuri.",

@@ -151,8 +151,9 @@ def _segment(
     return out, flags
 
 
-def comment_features(segments: Sequence[Sequence[Part]], taxonomy: Taxonomy) -> set[str]:
-    """Model features of a whole comment from its segments (see :mod:`kokemus.text.model`)."""
+def _comment_words(segments: Sequence[Sequence[Part]], taxonomy: Taxonomy
+                   ) -> tuple[list[str], list[str], list[str]]:
+    """A comment's tokens, lemmas and lexicon-hit model sources, in order."""
     tokens: list[str] = []
     lemmas: list[str] = []
     lexicon: dict[str, None] = {}
@@ -162,7 +163,19 @@ def comment_features(segments: Sequence[Sequence[Part]], taxonomy: Taxonomy) -> 
             lemmas.extend(lems)
             for key in themes:
                 lexicon.update(dict.fromkeys(taxonomy[key].model_sources))
-    return features(tokens, lemmas, lexicon)
+    return tokens, lemmas, list(lexicon)
+
+
+def comment_features(segments: Sequence[Sequence[Part]], taxonomy: Taxonomy) -> set[str]:
+    """Model features of a whole comment from its segments (see :mod:`kokemus.text.model`)."""
+    return features(*_comment_words(segments, taxonomy))
+
+
+def _comment_probabilities(segments: Sequence[Sequence[Part]], taxonomy: Taxonomy,
+                           model: ThemeModel) -> dict[str, float]:
+    """The model's probabilities of the comment's :func:`comment_features` (computed from
+    the vocabulary indices directly, see :meth:`kokemus.text.model.ThemeModel.indices`)."""
+    return model.probabilities_of(model.indices(*_comment_words(segments, taxonomy)))
 
 
 def clause_texts(segments: Sequence[Sequence[Part]]) -> list[str]:
@@ -288,7 +301,7 @@ def combine_themes(
     """
     if model is None or not segments:
         return _lexicon_keys(segments), {}
-    prob = model.probabilities(comment_features(segments, taxonomy))
+    prob = _comment_probabilities(segments, taxonomy, model)
     pending = _pending(segments, taxonomy, prob, text, lexical) \
         if text is not None and use_embeddings else None
     if pending is not None:
@@ -328,8 +341,8 @@ def _decide(
         if p is not None and p >= add_threshold:
             candidates.append(theme)
     if candidates:
-        part_logits = [[model.logits(features(toks, lems, (s for k in themes
-                                                             for s in taxonomy[k].model_sources)))
+        part_logits = [[model.logits_of(model.indices(
+                            toks, lems, (s for k in themes for s in taxonomy[k].model_sources)))
                         for toks, lems, themes in clause] for clause in segments]
         for theme in candidates:
             cols = [model.index[k] for k in theme.model_sources if k in model.index]
@@ -405,7 +418,7 @@ def _prepare(
     model = default_model() if use_model else None
     prob = pending = None
     if model is not None and segments:
-        prob = model.probabilities(comment_features(segments, taxonomy))
+        prob = _comment_probabilities(segments, taxonomy, model)
         if use_embeddings:
             pending = _pending(segments, taxonomy, prob, text, lexical)
     if pending is None and use_embeddings:

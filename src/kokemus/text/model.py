@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -32,6 +32,7 @@ LEXICON_PREFIX = "x "
 CHAR_NGRAMS = (3, 4, 5)
 # Words this short carry no theme on their own and only add noise as n-grams.
 _MIN_NGRAM_WORD = 3
+_WORD_CACHE_SIZE = 200_000
 
 
 def features(
@@ -45,16 +46,20 @@ def features(
         if prev:
             out.add(f"b {prev} {lem}")
         prev = lem
-        if len(tok) < _MIN_NGRAM_WORD:
-            continue
-        word = f"<{tok}>"
-        n = len(word)
-        for k in CHAR_NGRAMS:
-            for i in range(n - k + 1):
-                out.add(word[i : i + k])
+        if len(tok) >= _MIN_NGRAM_WORD:
+            out.update(_char_ngrams(tok))
     for key in lexicon_themes:
         out.add(LEXICON_PREFIX + key)
     return out
+
+
+@lru_cache(maxsize=65536)
+def _char_ngrams(token: str) -> tuple[str, ...]:
+    """Character 3- to 5-grams of ``<token>`` (cached: words recur across a comment's parts
+    and across comments)."""
+    word = f"<{token}>"
+    n = len(word)
+    return tuple(word[i : i + k] for k in CHAR_NGRAMS for i in range(n - k + 1))
 
 
 class ThemeModel:
@@ -76,27 +81,67 @@ class ThemeModel:
                 weights[list(idx), j] = np.asarray(q, dtype=np.float64) * scale[j]
         self.weights = weights
         self.index = {key: j for j, key in enumerate(self.themes)}
+        #: Per feature index: whether it is a lexicon-hit feature.
+        self._lexical = np.array([f.startswith(LEXICON_PREFIX) for f in data["features"]],
+                                 dtype=bool)
+        #: (word, lemma) -> indices of its unigram and character n-gram features.
+        self._word_indices: dict[tuple[str, str], tuple[int, ...]] = {}
 
     def logits(self, feats: Iterable[str]) -> np.ndarray:
         """Decision values (log-odds) per theme for one feature set."""
         vocab = self.vocabulary
-        text_idx: list[int] = []
-        lex_idx: list[int] = []
-        for f in feats:
-            i = vocab.get(f)
+        return self.logits_of({vocab[f] for f in feats if f in vocab})
+
+    def indices(self, tokens: Sequence[str], lemmas: Sequence[str],
+                lexicon_themes: Iterable[str] = ()) -> set[int]:
+        """The vocabulary indices of ``features(tokens, lemmas, lexicon_themes)``, computed
+        without building the feature strings of every word again (a word's own features
+        are looked up once and cached)."""
+        vocab = self.vocabulary
+        cache = self._word_indices
+        out: set[int] = set()
+        prev = ""
+        for tok, lem in zip(tokens, lemmas, strict=True):
+            found = cache.get((tok, lem))
+            if found is None:
+                own = ["w " + lem, *(_char_ngrams(tok) if len(tok) >= _MIN_NGRAM_WORD else ())]
+                found = tuple({vocab[f] for f in own if f in vocab})
+                if len(cache) < _WORD_CACHE_SIZE:
+                    cache[(tok, lem)] = found
+            out.update(found)
+            if prev:
+                i = vocab.get(f"b {prev} {lem}")
+                if i is not None:
+                    out.add(i)
+            prev = lem
+        for key in lexicon_themes:
+            i = vocab.get(LEXICON_PREFIX + key)
             if i is not None:
-                (lex_idx if f.startswith(LEXICON_PREFIX) else text_idx).append(i)
+                out.add(i)
+        return out
+
+    def logits_of(self, indices: Iterable[int]) -> np.ndarray:
+        """Decision values (log-odds) per theme for a set of feature indices."""
+        idx = np.fromiter(indices, dtype=np.intp)
         z = self.bias.copy()
-        if text_idx:
-            # Text features form an L2-normalised binary vector, as in training.
-            z += self.weights[text_idx].sum(axis=0) / math.sqrt(len(text_idx))
-        if lex_idx:
-            z += self.weights[lex_idx].sum(axis=0)
+        if idx.size:
+            lexical = self._lexical[idx]
+            text_idx, lex_idx = idx[~lexical], idx[lexical]
+            if text_idx.size:
+                # Text features form an L2-normalised binary vector, as in training.
+                z += self.weights[text_idx].sum(axis=0) / math.sqrt(text_idx.size)
+            if lex_idx.size:
+                z += self.weights[lex_idx].sum(axis=0)
         return z
 
     def probabilities(self, feats: Iterable[str]) -> dict[str, float]:
         """Probability per theme key for one feature set."""
-        z = self.logits(feats)
+        vocab = self.vocabulary
+        return self.probabilities_of({vocab[f] for f in feats if f in vocab})
+
+    def probabilities_of(self, indices: Iterable[int]) -> dict[str, float]:
+        """Probability per theme key for a set of feature indices (see :meth:`indices`)."""
+        z = self.logits_of(indices)
         p = 1.0 / (1.0 + np.exp(-z))
         return {key: float(p[j]) for j, key in enumerate(self.themes)}
 
