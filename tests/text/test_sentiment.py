@@ -108,6 +108,10 @@ def test_finnish_forms_and_queue_negation(text: str, language: str, expected: st
         ("The doctor was in a hurry.", "en", "negative"),
         ("The doctor listened and didn't rush me.", "en", "positive"),
         ("Den som svarade kunde inte bry sig mindre.", "sv", "negative"),
+        ("Mitään ei jäänyt tekemättä.", "fi", "positive"),
+        # Neither praise nor complaint.
+        ("Ei kehuttavaa eikä valitettavaa.", "fi", "neutral"),
+        ("Nothing to praise or complain about.", "en", "neutral"),
         # A phrase with a conjunction inside is not cut at the conjunction.
         ("The staff went above and beyond.", "en", "positive"),
         ("Palvelu ylitti kaikki odotukseni.", "fi", "positive"),
