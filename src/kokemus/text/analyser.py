@@ -20,8 +20,8 @@ from .taxonomy import Taxonomy
 _SENTENCE_RE = re.compile(r"(?<!\d)[.!?;:]+(?!\d)|\n+|\s[-–—]\s|\.\.\.")
 # Commas split a clause into parts so that each part's themes get that part's sentiment.
 _PART_RE = re.compile(r",")
-# Plain co-ordinating conjunctions also separate parts ("ystävällinen ja nopea").
-_CONJUNCTIONS = _sent.CONJUNCTIONS
+# Plain co-ordinating conjunctions (sentiment.CONJUNCTIONS) also separate parts
+# ("ystävällinen ja nopea").
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def _split_clauses_flagged(
                         else CONCESSION
                     i += 2 if pair in contrast else 1
                     continue
-                if tok in _CONJUNCTIONS and not (
+                if tok in _sent.CONJUNCTIONS and not (
                         part and i + 1 < len(tokens) and (part[-1], tok, tokens[i + 1]) in bound):
                     if part:
                         current.append(part)

@@ -255,6 +255,15 @@ def lexical_features(lexical: Any) -> np.ndarray:
         float(label == "negative"), min(n_pos, 3) / 3.0, min(n_neg, 3) / 3.0])
 
 
+def classifier_applies(lexical: Any, mixed_min: float, long_mixed: int | None) -> bool:
+    """Whether the sentiment classifier decides a comment: not when the lexicon found clear
+    praise and clear criticism (both clause masses at least ``mixed_min``: a mixed comment,
+    labelling guide G4, whose sentiment the lexicon's rules decide) in a comment shorter than
+    ``long_mixed`` words (``None``: any length)."""
+    return min(lexical.positive, lexical.negative) < mixed_min or (
+        long_mixed is not None and lexical.tokens >= long_mixed)
+
+
 class SentimentClassifier:
     """Three-class (multinomial) logistic regression over a comment's embedding and the
     lexicon's features, and the cascade rule that says which comments it is used for."""
@@ -282,11 +291,9 @@ class SentimentClassifier:
         self.package = dict(data.get("embedder") or {})
 
     def applies(self, lexical: Any) -> bool:
-        """Whether the classifier decides the comment's sentiment (given its embedding): not
-        when the lexicon found clear praise and clear criticism (a mixed comment, G4) in a
-        comment shorter than ``long_mixed`` words."""
-        return min(lexical.positive, lexical.negative) < self.mixed_min or (
-            self.long_mixed is not None and lexical.tokens >= self.long_mixed)
+        """Whether the classifier decides the comment's sentiment (given its embedding), see
+        :func:`classifier_applies`."""
+        return classifier_applies(lexical, self.mixed_min, self.long_mixed)
 
     def needs_embedding(self, lexical: Any) -> bool:
         """Whether the lexicon is unsure of the comment: a score near zero (neutral, or no

@@ -97,12 +97,9 @@ class Lexicon:
     undone_verbs: frozenset[str] = frozenset()
     undone_suffixes: tuple[str, ...] = ()
     undone_score: float = 0.0
-
-    @property
-    def bound_conjunctions(self) -> frozenset[tuple[str, str, str]]:
-        """(word, conjunction, word) inside the multi-word entries ("above and beyond"),
-        where the clause splitter must not cut."""
-        return _bound_conjunctions(self)
+    #: (word, conjunction, word) inside the multi-word entries ("above and beyond"), where
+    #: the clause splitter must not cut.
+    bound_conjunctions: frozenset[tuple[str, str, str]] = frozenset()
 
     def phrase_at(
         self, tokens: Sequence[str], lemmas: Sequence[str], i: int
@@ -121,6 +118,10 @@ class Lexicon:
     def word_score(self, token: str, lemma: str) -> float:
         """Prior polarity of a word (surface form first, then lemma, then known stems)."""
         return _word_score(self, token, lemma)
+
+
+#: Conjunctions the clause splitter cuts at (kokemus.text.analyser).
+CONJUNCTIONS = frozenset({"ja", "sekä", "och", "samt", "and", "plus"})
 
 
 @lru_cache(maxsize=8)
@@ -163,26 +164,12 @@ def lexicon(language: str) -> Lexicon | None:
         undone_verbs=frozenset(data.get("left_undone", {}).get("verbs", ())),
         undone_suffixes=tuple(data.get("left_undone", {}).get("suffixes", ())),
         undone_score=float(data.get("left_undone", {}).get("score", 0.0)),
+        bound_conjunctions=frozenset(
+            (seq[k - 1], seq[k], seq[k + 1])
+            for first, entries in phrases.items() for rest, _score in entries
+            for seq in [(first, *rest)] for k in range(1, len(seq) - 1)
+            if seq[k] in CONJUNCTIONS),
     )
-
-
-#: Conjunctions the clause splitter cuts at (kokemus.text.analyser).
-CONJUNCTIONS = frozenset({"ja", "sekä", "och", "samt", "and", "plus"})
-
-
-_BOUND: dict[int, frozenset[tuple[str, str, str]]] = {}
-
-
-def _bound_conjunctions(lex: Lexicon) -> frozenset[tuple[str, str, str]]:
-    found = _BOUND.get(id(lex))
-    if found is None:
-        found = frozenset(
-            (words[k - 1], words[k], words[k + 1])
-            for first, entries in lex.phrases.items() for rest, _score in entries
-            for words in [(first, *rest)] for k in range(1, len(words) - 1)
-            if words[k] in CONJUNCTIONS)
-        _BOUND[id(lex)] = found
-    return found
 
 
 _WORD_CACHE: dict[tuple[int, str, str], float] = {}

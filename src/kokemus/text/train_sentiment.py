@@ -183,8 +183,9 @@ def _mean_accuracy(languages: np.ndarray, gold: np.ndarray, predicted: np.ndarra
 def applies_mask(lexical: Sequence[LexicalSentiment], config: dict[str, Any]) -> np.ndarray:
     """The rule of :meth:`kokemus.text.embed.SentimentClassifier.applies`."""
     long_mixed = config.get("long_mixed_tokens")
-    return np.array([min(x.positive, x.negative) < float(config["mixed_min"])
-                     or (long_mixed is not None and x.tokens >= int(long_mixed))
+    return np.array([_embed.classifier_applies(x, float(config["mixed_min"]),
+                                               int(long_mixed) if long_mixed is not None
+                                               else None)
                      for x in lexical])
 
 
