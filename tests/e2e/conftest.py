@@ -71,3 +71,12 @@ def login(page, live_server, email: str, password: str) -> None:
     page.fill("input[name=password]", password)
     page.click("button[type=submit].button--primary")
     page.wait_for_load_state()
+
+
+def wait_for_htmx(page) -> None:
+    """Wait until htmx has settled the content it swapped in: until then its new links and
+    forms are not yet wired up, and a click would follow the plain ``href`` (the no-script
+    fallback page) instead of the htmx request."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling,"
+        " .htmx-added')")

@@ -4,7 +4,7 @@ import pytest
 
 from kokemus.accounts.models import Unit
 from tests.conftest import PASSWORD
-from tests.e2e.conftest import check_axe, login
+from tests.e2e.conftest import check_axe, login, wait_for_htmx
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,6 +33,7 @@ def test_login_switch_language_and_manage_units(page, live_server, admin, tree):
     page.select_option("#id_parent", str(tree.south.pk))
     page.click("text=Lägg till enhet")
     page.wait_for_selector("td:has-text('Ruoholahti')")
+    wait_for_htmx(page)
     unit = Unit.objects.get(name="Ruoholahti")
     assert unit.parent_id == tree.south.pk
 
@@ -42,6 +43,7 @@ def test_login_switch_language_and_manage_units(page, live_server, admin, tree):
     page.keyboard.press("Enter")
     field = page.locator(f"#unit-{unit.pk} input[name=name]")
     field.wait_for()
+    wait_for_htmx(page)
     field.fill("Ruoholahti Itämerentori")
     field.press("Enter")
     page.wait_for_selector("td:has-text('Ruoholahti Itämerentori')")
