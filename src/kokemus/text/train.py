@@ -5,8 +5,10 @@
     python -m kokemus.text.train --check    # exit 1 if the shipped files are not what training gives
 
 The labelled comments are ``tests/data/comments_{fi,sv,en}.csv`` (the development set) and
-``tests/data/train_{fi,sv,en}.csv`` (the training set); the blind held-out set in
-``tests/data/heldout`` is never read here. Features are those of :mod:`kokemus.text.model`
+``tests/data/train_{fi,sv,en}.csv`` (the training set) and ``tests/data/retired_{fi,sv,en}.csv``
+(the former blind sets ``heldout``, ``heldout2`` and ``heldout3``, retired on 2026-11-24 after
+a fresh one was written); the blind held-out sets ``tests/data/heldout4`` and
+``tests/data/heldout5`` are never read here. Features are those of :mod:`kokemus.text.model`
 computed on the comment's clauses exactly as :func:`kokemus.text.analyse` does, including the
 default taxonomy's lexicon hits. Each theme gets an L2-regularised logistic regression fitted
 with L-BFGS (scipy, a training-time tool only; run time needs numpy alone). The add and veto
@@ -46,7 +48,7 @@ from .model import LEXICON_PREFIX, MODEL_FILE
 from .taxonomy import Taxonomy
 
 LANGUAGES = ("fi", "sv", "en")
-PREFIXES = ("comments", "train")
+PREFIXES = ("comments", "train", "retired")
 DEFAULT_DATA = Path(__file__).resolve().parents[3] / "tests" / "data"
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "data" / MODEL_FILE
 EMBEDDING_CACHE = "theme_embeddings.npz"
