@@ -134,6 +134,19 @@ def test_membership_aliases_are_matched(point, tree, staff):
     assert StaffMention.objects.filter(membership__user=staff).exists()
 
 
+@override_settings(TASKS=IMMEDIATE)
+def test_a_comment_in_another_language_than_the_form_is_analysed_in_its_own(
+        point, staff, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        swedish, _ = submit(point, "Personalen var otrevlig och kön var lång")
+        short, _ = submit(point, "ok")
+    analysis = CommentAnalysis.objects.get(answer__response=swedish)
+    assert (analysis.language, analysis.sentiment) == ("sv", "negative")
+    assert "waiting" in [t["key"] for t in analysis.themes]
+    # Too short to overrule the form's language.
+    assert CommentAnalysis.objects.get(answer__response=short).language == "fi"
+
+
 def test_the_sweep_analyses_comments_together_as_each_would_be_alone(point, staff):
     """The background sweep analyses the pending comments of an organisation and language
     with analyse_many; each result equals analyse() of that comment."""
@@ -153,7 +166,8 @@ def test_the_sweep_analyses_comments_together_as_each_would_be_alone(point, staf
     assert analyse_pending_batch() == 6
     ctx = org_text_context(point.organisation_id)
     for analysis in CommentAnalysis.objects.select_related("answer__response"):
-        alone = analyse(analysis.answer.text, language=analysis.answer.response.language,
+        alone = analyse(analysis.answer.text,
+                        expected_language=analysis.answer.response.language,
                         staff_names=ctx.staff_names, taxonomy=taxonomy_for(point.organisation_id))
         assert (analysis.language, analysis.sentiment, analysis.redacted) == (
             alone.language, alone.sentiment, alone.redacted)

@@ -73,6 +73,17 @@ def test_cli_language_option(tmp_path: Path) -> None:
     assert rows[0]["language"] == "sv"
 
 
+def test_cli_expected_language_option(tmp_path: Path) -> None:
+    src = tmp_path / "in.csv"
+    src.write_text("comment\nok\nPersonalen var mycket vänlig och kön var kort\n",
+                   encoding="utf-8")
+    out = tmp_path / "out.csv"
+    assert main(["analyse", str(src), "--column", "comment", "--expected-language", "fi",
+                 "--output", str(out)]) == 0
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [r["language"] for r in rows] == ["fi", "sv"]
+
+
 def test_kokemus_command_runs_text_analyse(tmp_path: Path) -> None:
     """``kokemus text analyse FILE.csv --column COL`` through the installed ``kokemus``
     command (a real process), as the README tells analysts to run it."""

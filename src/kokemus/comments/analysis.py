@@ -34,7 +34,10 @@ def analyse_answer_ids(answer_ids: list[int]) -> int:
         if org_id not in taxonomies:
             taxonomies[org_id] = taxonomy_for(org_id)
         ctx = org_text_context(org_id)
-        results = analyse_many([answer.text for answer in group], language=language,
+        # The survey's language is expected, but a comment clearly written in another of
+        # fi/sv/en (a Swedish answer on a Finnish form) is analysed in its own.
+        results = analyse_many([answer.text for answer in group],
+                               expected_language=language or None,
                                staff_names=ctx.staff_names, taxonomy=taxonomies[org_id])
         for answer, result in zip(group, results, strict=True):
             _save(answer, org_id, result)

@@ -10,7 +10,7 @@ import numpy as np
 
 from . import embed as _embed
 from . import sentiment as _sent
-from .langid import OTHER, detect_language
+from .langid import OTHER, resolve_language
 from .model import ThemeModel, default_model, features
 from .normalise import SUPPORTED, lemmatize, tokenize
 from .redact import redact
@@ -403,10 +403,11 @@ class _Prepared:
 def _prepare(
     text: str, language: str | None, staff_names: Sequence[str] | Iterable[str],
     taxonomy: Taxonomy, use_model: bool, use_embeddings: bool,
+    expected_language: str | None = None,
 ) -> _Prepared:
     text = text or ""
     if language is None:
-        lang, confidence = detect_language(text)
+        lang, confidence = resolve_language(text, expected_language)
     else:
         lang, confidence = (language if language in SUPPORTED else OTHER), 1.0
     redacted = redact(text, staff_names)
@@ -591,12 +592,15 @@ def analyse(
     taxonomy: Taxonomy | None = None,
     use_model: bool = True,
     use_embeddings: bool = True,
+    expected_language: str | None = None,
 ) -> Analysis:
     """Analyse one free-text comment.
 
-    ``language`` skips identification when the survey language is already known (``fi``,
-    ``sv``, ``en``; anything else is treated as "other": lemmas are lower-cased tokens and no
-    themes or sentiment are assigned). ``staff_names`` are redacted wherever they appear.
+    ``language`` skips identification (``fi``, ``sv``, ``en``; anything else is treated as
+    "other": lemmas are lower-cased tokens and no themes or sentiment are assigned).
+    ``expected_language``, the survey's language, is used instead unless the comment is
+    clearly written in another of the three (see :func:`kokemus.text.langid.resolve_language`);
+    pass it rather than ``language`` when the comment's language is not certain. ``staff_names`` are redacted wherever they appear.
     ``taxonomy`` defaults to the shipped themes; pass an organisation's customised one.
     ``use_model=False`` detects themes with the lexicon alone (no statistical model).
     ``use_embeddings=False`` skips the optional sentence-embedding classifier (see
@@ -605,7 +609,8 @@ def analyse(
     are analysed faster together with :func:`analyse_many`.
     """
     tax = taxonomy or Taxonomy.default()
-    prep = _prepare(text, language, staff_names, tax, use_model, use_embeddings)
+    prep = _prepare(text, language, staff_names, tax, use_model, use_embeddings,
+                    expected_language)
     if prep.pending is not None:
         _embed_pending([prep.pending])
     return _finish(prep, tax, use_model)
@@ -622,6 +627,7 @@ def analyse_many(
     taxonomy: Taxonomy | None = None,
     use_model: bool = True,
     use_embeddings: bool = True,
+    expected_language: str | None = None,
 ) -> list[Analysis]:
     """Analyse a batch of comments with the same options (see :func:`analyse`).
 
@@ -639,7 +645,8 @@ def analyse_many(
         batch.clear()
 
     for text in texts:
-        batch.append(_prepare(text, language, names, tax, use_model, use_embeddings))
+        batch.append(_prepare(text, language, names, tax, use_model, use_embeddings,
+                              expected_language))
         if sum(p.pending is not None for p in batch) >= EMBEDDING_BATCH:
             flush()
     flush()

@@ -21,7 +21,11 @@ def _parser() -> argparse.ArgumentParser:
     an.add_argument("file", help="input CSV file (UTF-8, header row)")
     an.add_argument("--column", required=True, help="name of the column holding the comments")
     an.add_argument("--output", help="output CSV file (default: standard output)")
-    an.add_argument("--language", help="fi, sv or en; identify per comment if omitted")
+    an.add_argument("--language", help="fi, sv or en for every comment; identify per comment "
+                    "if omitted")
+    an.add_argument("--expected-language", metavar="LANG",
+                    help="the survey's language (fi, sv or en): used unless a comment is "
+                    "clearly written in another of the three")
     an.add_argument("--staff-names", default="",
                     help="comma-separated staff names to redact in addition to detected PII")
     an.add_argument("--delimiter", default=None, help="input delimiter (default: sniffed)")
@@ -66,7 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for start in range(0, len(rows), BATCH):
             batch = rows[start:start + BATCH]
             results = analyse_many([row.get(args.column) or "" for row in batch],
-                                   language=args.language, staff_names=staff)
+                                   language=args.language,
+                                   expected_language=args.expected_language,
+                                   staff_names=staff)
             for row, result in zip(batch, results, strict=True):
                 _write(writer, row, result)
     finally:

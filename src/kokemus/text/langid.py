@@ -82,3 +82,28 @@ def detect_language(text: str, threshold: float = 0.6) -> tuple[str, float]:
         return OTHER, top_p
     ours = max(LANGUAGES, key=lambda k: probs.get(k, 0.0))
     return ours, probs.get(ours, 0.0)
+
+
+#: A comment identified with at least this confidence as another of the supported languages
+#: than the one expected (the survey's) is analysed in the language it is written in. On
+#: the 3,837 labelled comments: with the right expectation 99.9 % keep it, with a wrong one
+#: 96.5 % are switched to their own language (0.6 switched 97.6 % but kept 99.8 %).
+SWITCH_CONFIDENCE = 0.8
+
+
+def resolve_language(text: str, expected: str | None) -> tuple[str, float]:
+    """The language to analyse ``text`` in when the survey's language ``expected`` is known.
+
+    A Swedish-speaking patient may answer a Finnish form in Swedish, so the comment is
+    identified anyway; it keeps ``expected`` unless it is identified as another of ``fi``,
+    ``sv`` and ``en`` with confidence :data:`SWITCH_CONFIDENCE` or more. A comment
+    identified as some other language keeps ``expected`` too (short comments are often
+    misidentified). Without ``expected``, or with one that is not among them, this is
+    :func:`detect_language`.
+    """
+    found, confidence = detect_language(text)
+    if expected not in LANGUAGES:
+        return found, confidence
+    if found in LANGUAGES and found != expected and confidence >= SWITCH_CONFIDENCE:
+        return found, confidence
+    return expected, 1.0
