@@ -10,6 +10,7 @@ import numpy as np
 
 from . import embed as _embed
 from . import sentiment as _sent
+from .diacritics import restore as restore_letters
 from .langid import OTHER, resolve_language
 from .model import ThemeModel, default_model, features
 from .normalise import SUPPORTED, lemmatize, tokenize
@@ -411,23 +412,26 @@ def _prepare(
     else:
         lang, confidence = (language if language in SUPPORTED else OTHER), 1.0
     redacted = redact(text, staff_names)
-    all_lemmas = tuple(lemmatize(t, lang) for t in tokenize(text) if t[:1].isalpha())
+    # A Finnish or Swedish comment typed without ä/ö/å is read with them put back (the
+    # comment itself, and its redacted form, stay as typed).
+    read = restore_letters(text, lang)
+    all_lemmas = tuple(lemmatize(t, lang) for t in tokenize(read) if t[:1].isalpha())
     if lang not in SUPPORTED or _sent.lexicon(lang) is None:
         return _Prepared(text, lang, confidence, redacted, all_lemmas, [], None, None)
-    segments, contrast = _segment(text, lang, taxonomy)
-    lexical = lexicon_sentiment(segments, contrast, text, _sent.lexicon(lang))
+    segments, contrast = _segment(read, lang, taxonomy)
+    lexical = lexicon_sentiment(segments, contrast, read, _sent.lexicon(lang))
     model = default_model() if use_model else None
     prob = pending = None
     if model is not None and segments:
         prob = _comment_probabilities(segments, taxonomy, model)
         if use_embeddings:
-            pending = _pending(segments, taxonomy, prob, text, lexical)
+            pending = _pending(segments, taxonomy, prob, read, lexical)
     if pending is None and use_embeddings:
         # The lexicon is unsure of the comment's sentiment: embed it for that alone.
         classifier = _embed.default_sentiment_classifier()
         if classifier is not None and classifier.needs_embedding(lexical) \
                 and _embed.default_embedder() is not None:
-            pending = _Pending(text, [], {}, set(), set(), themes=False)
+            pending = _Pending(read, [], {}, set(), set(), themes=False)
     return _Prepared(text, lang, confidence, redacted, all_lemmas, segments, prob, pending,
                      tuple(contrast), lexical)
 

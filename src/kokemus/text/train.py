@@ -44,6 +44,7 @@ import numpy as np
 
 from . import embed as _embed
 from .analyser import clause_texts, comment_features, segment
+from .diacritics import restore as restore_letters
 from .model import LEXICON_PREFIX, MODEL_FILE
 from .taxonomy import Taxonomy
 
@@ -120,10 +121,12 @@ def load_examples(data_dir: Path = DEFAULT_DATA) -> list[Example]:
             path = data_dir / f"{prefix}_{lang}.csv"
             with path.open(encoding="utf-8", newline="") as fh:
                 for row in csv.DictReader(fh):
-                    segments = segment(row["text"], lang, tax)
+                    # Read as the analyser reads it (ä/ö/å restored when typed without).
+                    text = restore_letters(row["text"], lang)
+                    segments = segment(text, lang, tax)
                     lexicon = frozenset(k for c in segments for _t, _l, ks in c for k in ks)
                     gold = frozenset(p.split(":")[0] for p in row["themes"].split(";") if p)
-                    out.append(Example(row["id"], lang, row["text"], gold, lexicon,
+                    out.append(Example(row["id"], lang, text, gold, lexicon,
                                        frozenset(comment_features(segments, tax)), prefix,
                                        tuple(clause_texts(segments))))
     return out
