@@ -193,3 +193,15 @@ def test_combine_mixed_is_never_positive_after_a_reservation() -> None:
     assert label_for(combine([-0.3, 0.8, 0.7], (2, 1), [False, True, False])) == "positive"
     # One complaint against one praise of similar strength: neutral.
     assert label_for(combine([0.6, -0.6], (1, 1), [False, True])) == "neutral"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        # The negator's scope ends at the subordinate clause: the fall is not negated.
+        ("Omaisille ei ilmoitettu kun äiti kaatui, kuulin asiasta vasta viikon päästä.", "fi"),
+        ("De ringde inte när provsvaren var dåliga.", "sv"),
+    ],
+)
+def test_negation_does_not_reach_into_a_subordinate_clause(text: str, language: str) -> None:
+    assert analyse(text, language, use_embeddings=False).sentiment == "negative"

@@ -100,6 +100,9 @@ class Lexicon:
     #: (word, conjunction, word) inside the multi-word entries ("above and beyond"), where
     #: the clause splitter must not cut.
     bound_conjunctions: frozenset[tuple[str, str, str]] = frozenset()
+    #: Subordinating conjunctions that end a negator's scope: "omaisille ei ilmoitettu, kun
+    #: äiti kaatui" (the fall is not negated), "they didn't call when he fell".
+    scope_breakers: frozenset[str] = frozenset()
 
     def phrase_at(
         self, tokens: Sequence[str], lemmas: Sequence[str], i: int
@@ -156,6 +159,7 @@ def lexicon(language: str) -> Lexicon | None:
         reservation=frozenset(data.get("reservation", ())),
         colloquial_ee=bool(data.get("colloquial_ee", False)),
         absence_verbs=frozenset(data.get("absence_verbs", ())),
+        scope_breakers=frozenset(data.get("scope_breakers", ())),
         postposed_endings=tuple(data.get("postposed_negation", {}).get("endings", ())),
         object_pronouns=frozenset(data.get("postposed_negation", {}).get("pronouns", ())),
         modals=frozenset(data.get("counterfactual", {}).get("modals", ())),
@@ -302,6 +306,8 @@ def score_tokens(
             skip -= 1
             continue
         tok, lem = tokens[i], lemmas[i]
+        if negation_left and tok in lex.scope_breakers:
+            negation_left = 0
         length, score = lex.phrase_at(tokens, lemmas, i) if lex.phrases else (0, 0.0)
         if length:
             skip = length - 1
