@@ -173,3 +173,12 @@ def test_swedish_definite_forms_of_unknown_compounds(word: str, theme: str) -> N
 def test_an_excluded_word_is_excluded_as_a_compound_head(word: str) -> None:
     # "eftermiddag" is excluded from meals ("middag"), and so are compounds ending in it.
     assert "meals" not in themes_of(f"Trevlig {word}", "sv")
+
+
+def test_a_place_name_is_not_a_price() -> None:
+    # "kalli*" once matched Kallio (a Helsinki district, a common unit name and surname).
+    assert "price" not in themes_of("Kallion apteekki on paras", "fi")
+    assert "price" not in themes_of("Asioin Kalliossa eilen", "fi")
+    result = analyse("Lääkkeiden hinnat ovat kallistuneet taas", "fi")
+    assert [(t.key, t.sentiment) for t in result.themes] == [("price", "negative")]
+    assert "price" in themes_of("Lääkkeet ovat kalliita", "fi")
