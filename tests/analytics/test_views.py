@@ -105,6 +105,30 @@ def test_comments_escaped_searchable_and_paginated(admin_client, tree, setup, da
     assert r.content.decode().count('class="comment"') == 5
 
 
+def test_comments_show_their_sentiment_and_themes_and_a_theme_summary(admin_client, tree,
+                                                                      setup):
+    from kokemus.comments.analysis import analyse_pending_batch
+    from kokemus.text import Taxonomy
+
+    submit(setup.version, tree.kamppi, setup.counter, 3, comment="Jono oli pitkä ja myyjä tyly.")
+    submit(setup.version, tree.kamppi, setup.counter, 10,
+           comment="Ystävällinen farmaseutti, kiitos!")
+    body = admin_client.get(BASE + "comments/").content.decode()
+    assert 'class="comment__analysis"' not in body  # the background analysis is pending
+    assert 'id="themes-h"' in body and 'class="empty-state"' in body
+    analyse_pending_batch()
+    r = admin_client.get(BASE + "comments/")
+    body = r.content.decode()
+    assert body.count('class="comment__analysis"') == 2
+    assert "sentiment--negative" in body and "sentiment--positive" in body
+    language = r["Content-Language"][:2]
+    waiting = Taxonomy.default().label("waiting", language)
+    summary = body.split('id="themes-h"')[1].split("</section>")[0]
+    assert f'<th scope="row">{waiting}</th>' in summary
+    # Each theme's own sentiment is told in words, not by colour alone.
+    assert 'class="visually-hidden">: ' in body
+
+
 def test_drivers_page(admin_client, tree, setup):
     import random
     rng = random.Random(3)

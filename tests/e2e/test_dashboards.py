@@ -8,12 +8,17 @@ import random
 
 import pytest
 
+from kokemus.comments.analysis import analyse_pending_batch
 from kokemus.metrics.scores import nps
 from tests.analytics.helpers import finish, make_journey, make_survey, submit
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import check_axe, login
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+COMMENTS = ("Ystävällinen farmaseutti ja nopea palvelu", "Jono oli pitkä ja myyjä tyly",
+            "Hinnat kalliit mutta neuvonta hyvää", "Kommentti")
 
 
 @pytest.fixture
@@ -33,11 +38,12 @@ def data(tree, manager):
                        csat=rng.choice([5, 4, 4, 3, 2]), smiley=rng.choice([4, 3, 3, 2]),
                        emotion=rng.choice(["happy", "calm", "worried"]),
                        greeting=rng.choice([5, 4, 3]), waiting=rng.choice([5, 3, 2, 1]),
-                       comment=f"Kommentti {unit.name} {i}")
+                       comment=f"{COMMENTS[i % len(COMMENTS)]} ({unit.name} {i})")
             created[(unit.pk, tp.pk)] = values
     # A touchpoint with too few responses: suppressed, its n not shown.
     submit(version, tree.kallio, advice, 10, days_ago=3)
     finish()
+    analyse_pending_batch()  # sentiment and theme badges on the comments page
     return {"journey": journey, "counter": counter, "door": door, "advice": advice,
             "values": created}
 

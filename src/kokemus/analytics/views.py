@@ -12,9 +12,10 @@ from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from kokemus.accounts.models import Role
 from kokemus.accounts.permissions import org_view, visible_unit_or_404
@@ -208,7 +209,7 @@ def _comments_queryset(f: queries.Filters, search: str = ""):
         qs = qs.filter(response__language=f.language)
     if search:
         qs = qs.filter(text__icontains=search)
-    return qs.select_related("response__unit", "response__touchpoint").order_by(
+    return qs.select_related("response__unit", "response__touchpoint", "analysis").order_by(
         "-submitted_at", "-id")
 
 
@@ -234,9 +235,42 @@ def comments(request):
     page = paginator.get_page(request.GET.get("page"))
     answers = list(page.object_list)
     _attach_scores(answers)
+    language = (translation.get_language() or dash.filters.org.default_language)[:2]
+    _attach_analysis(answers, dash.filters.org.pk, language)
+    from kokemus.reports.report import themes_section
     return _render(request, dash, "analytics/comments.html", [],
                    dash.context("analytics_comments", page=page, answers=answers,
-                                search=search, extra_query=dash.query(q=search)))
+                                search=search, extra_query=dash.query(q=search),
+                                themes=themes_section(dash.filters, language)))
+
+
+def _attach_analysis(answers: list, org_id: int, language: str) -> None:
+    """Each comment's sentiment and themes (with their own sentiment), as labels in the
+    interface language; nothing while the background analysis is pending."""
+    from kokemus.comments.analysis import taxonomy_for
+    from kokemus.comments.models import PENDING, CommentAnalysis
+
+    labels = {"positive": pgettext("sentiment", "positive"),
+              "neutral": pgettext("sentiment", "neutral or mixed"),
+              "negative": pgettext("sentiment", "negative")}
+    taxonomy = None
+    for a in answers:
+        a.sentiment_label, a.theme_badges = "", []
+        try:
+            analysis = a.analysis
+        except CommentAnalysis.DoesNotExist:
+            continue
+        if analysis.sentiment == PENDING:
+            continue
+        a.sentiment, a.sentiment_label = analysis.sentiment, labels.get(analysis.sentiment, "")
+        taxonomy = taxonomy or taxonomy_for(org_id)
+        for t in analysis.themes or []:
+            try:
+                name = taxonomy.label(t["key"], language)
+            except KeyError:  # a theme the organisation has since removed
+                continue
+            a.theme_badges.append({"label": name, "sentiment": t.get("sentiment", "neutral"),
+                                   "sentiment_label": labels.get(t.get("sentiment"), "")})
 
 
 POSITIVE = (Q(question_type="nps", value__gte=9) | Q(question_type="csat", value__gte=4)

@@ -154,12 +154,19 @@ def themes_section(f, language: str) -> dict:
     from kokemus.responses.models import Answer
 
     start, end = _aware(f)
-    rows = list(CommentAnalysis.objects.filter(
+    qs = CommentAnalysis.objects.filter(
         organisation_id=f.org.pk, answer__response__unit_id__in=f.unit_ids,
         answer__response__submitted_at__gte=start, answer__response__submitted_at__lt=end)
-        .exclude(sentiment=PENDING)
-        .values_list("answer_id", "themes", "sentiment")
-        .order_by("-answer__response__submitted_at", "-answer_id"))
+    # The dashboards' narrower filters (a report has none of them).
+    if f.touchpoint_id:
+        qs = qs.filter(answer__response__touchpoint_id=f.touchpoint_id)
+    if f.channel:
+        qs = qs.filter(answer__response__channel=f.channel)
+    if f.language:
+        qs = qs.filter(answer__response__language=f.language)
+    rows = list(qs.exclude(sentiment=PENDING)
+                .values_list("answer_id", "themes", "sentiment")
+                .order_by("-answer__response__submitted_at", "-answer_id"))
     total = len(rows)
     counts: dict[str, Counter] = defaultdict(Counter)
     examples: dict[str, list[int]] = defaultdict(list)
