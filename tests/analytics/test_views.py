@@ -129,6 +129,28 @@ def test_comments_show_their_sentiment_and_themes_and_a_theme_summary(admin_clie
     assert 'class="visually-hidden">: ' in body
 
 
+def test_emerging_topics_on_the_comments_page(admin_client, tree, setup):
+    from kokemus.comments.analysis import analyse_pending_batch
+
+    for i in range(60):  # the year before: ordinary comments
+        submit(setup.version, tree.kamppi, setup.counter, 9, days_ago=40 + 4 * i,
+               comment=("Hyvä palvelu ja ystävällinen farmaseutti", "Nopeasti pääsin asioimaan",
+                        "Kiitos avusta")[i % 3])
+    for i in range(24):  # the last 30 days: the new car park is full
+        submit(setup.version, tree.kamppi, setup.counter, 5, days_ago=1 + i % 20,
+               comment=("Parkkihalli oli taas täynnä", "Hyvä palvelu")[i % 2])
+    analyse_pending_batch()
+    body = admin_client.get(BASE + "comments/", {"period": "30"}).content.decode()
+    section = body.split('id="emerging-h"')[1].split("</section>")[0]
+    assert "parkkihalli" in section and "q=parkkihalli" in section
+    assert "palvelu" not in section  # as common as before
+    # A unit without those comments has none.
+    body = admin_client.get(BASE + "comments/", {"period": "30", "unit": tree.kallio.pk}
+                            ).content.decode()
+    section = body.split('id="emerging-h"')[1].split("</section>")[0]
+    assert "parkkihalli" not in section and 'class="empty-state"' in section
+
+
 def test_drivers_page(admin_client, tree, setup):
     import random
     rng = random.Random(3)
@@ -213,7 +235,9 @@ def test_query_count_is_bounded(django_assert_max_num_queries, tree, setup, admi
                     greeting=4, waiting=3, csat=4)
     finish()
     client = client_for(admin)
-    with django_assert_max_num_queries(15):
+    # The comments page also reads the organisation's taxonomy, the top themes, and for the
+    # emerging topics the cache and the two periods' comments: a constant five more.
+    with django_assert_max_num_queries(20 if page == "comments/" else 15):
         assert client.get(BASE + page, {"unit": tree.south.pk}).status_code == 200
 
 

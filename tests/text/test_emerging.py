@@ -58,3 +58,11 @@ def test_emerging_topics_accepts_lemma_lists_and_empty_input() -> None:
     items = [(today - timedelta(days=100 + i), ["hinta"]) for i in range(50)]
     items += [(today - timedelta(days=i), ["robotti", "hinta"]) for i in range(10)]
     assert [r.term for r in emerging_topics(items, as_of=today)] == ["robotti"]
+
+
+def test_comment_terms_skip_function_words_and_redaction_placeholders() -> None:
+    from kokemus.text import comment_terms
+
+    terms = comment_terms("[NAME] sanoi, että parkkihalli on taas täynnä [PHONE]", "fi")
+    assert "parkkihalli" in terms
+    assert not terms & {"name", "phone", "että", "on"}

@@ -236,24 +236,30 @@ def comments(request):
     answers = list(page.object_list)
     _attach_scores(answers)
     language = (translation.get_language() or dash.filters.org.default_language)[:2]
-    _attach_analysis(answers, dash.filters.org.pk, language)
+    from kokemus.comments.analysis import taxonomy_for
+    taxonomy = taxonomy_for(dash.filters.org.pk)
+    _attach_analysis(answers, taxonomy, language)
+    from kokemus.comments.emerging import emerging_for
     from kokemus.reports.report import themes_section
+    emerging = [{"term": t.term, "n": t.window_count,
+                 "window": round(100 * t.window_rate), "baseline": round(100 * t.baseline_rate)}
+                for t in emerging_for(dash.filters)]
     return _render(request, dash, "analytics/comments.html", [],
                    dash.context("analytics_comments", page=page, answers=answers,
                                 search=search, extra_query=dash.query(q=search),
-                                themes=themes_section(dash.filters, language)))
+                                themes=themes_section(dash.filters, language,
+                                                      examples=False, taxonomy=taxonomy),
+                                emerging=emerging))
 
 
-def _attach_analysis(answers: list, org_id: int, language: str) -> None:
+def _attach_analysis(answers: list, taxonomy, language: str) -> None:
     """Each comment's sentiment and themes (with their own sentiment), as labels in the
     interface language; nothing while the background analysis is pending."""
-    from kokemus.comments.analysis import taxonomy_for
     from kokemus.comments.models import PENDING, CommentAnalysis
 
     labels = {"positive": pgettext("sentiment", "positive"),
               "neutral": pgettext("sentiment", "neutral or mixed"),
               "negative": pgettext("sentiment", "negative")}
-    taxonomy = None
     for a in answers:
         a.sentiment_label, a.theme_badges = "", []
         try:
@@ -263,7 +269,6 @@ def _attach_analysis(answers: list, org_id: int, language: str) -> None:
         if analysis.sentiment == PENDING:
             continue
         a.sentiment, a.sentiment_label = analysis.sentiment, labels.get(analysis.sentiment, "")
-        taxonomy = taxonomy or taxonomy_for(org_id)
         for t in analysis.themes or []:
             try:
                 name = taxonomy.label(t["key"], language)

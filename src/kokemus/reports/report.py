@@ -148,7 +148,10 @@ def _aware(f) -> tuple[datetime, datetime]:
             datetime.combine(f.end + timedelta(days=1), time.min, zone))
 
 
-def themes_section(f, language: str) -> dict:
+def themes_section(f, language: str, examples: bool = True, taxonomy=None) -> dict:
+    """The top themes of the filters ``f`` with their praise and complaint counts and (with
+    ``examples``) two redacted example comments each; ``taxonomy`` saves looking up the
+    organisation's when the caller has it."""
     from kokemus.comments.analysis import display_text, taxonomy_for
     from kokemus.comments.models import PENDING, CommentAnalysis
     from kokemus.responses.models import Answer
@@ -169,7 +172,7 @@ def themes_section(f, language: str) -> dict:
                 .order_by("-answer__response__submitted_at", "-answer_id"))
     total = len(rows)
     counts: dict[str, Counter] = defaultdict(Counter)
-    examples: dict[str, list[int]] = defaultdict(list)
+    shown: dict[str, list[int]] = defaultdict(list)
     sentiments = Counter(s for _a, _t, s in rows)
     for answer_id, themes, _sentiment in rows:
         for t in themes or []:
@@ -177,12 +180,14 @@ def themes_section(f, language: str) -> dict:
             if not key:
                 continue
             counts[key][t.get("sentiment") or "neutral"] += 1
-            if len(examples[key]) < EXAMPLES_PER_THEME:
-                examples[key].append(answer_id)
+            if examples and len(shown[key]) < EXAMPLES_PER_THEME:
+                shown[key].append(answer_id)
     top = sorted(counts, key=lambda k: (-sum(counts[k].values()), k))[:MAX_THEMES]
-    wanted = {a for k in top for a in examples[k]}
-    answers = {a.pk: a for a in Answer.objects.filter(pk__in=wanted).select_related("analysis")}
-    taxonomy = taxonomy_for(f.org.pk)
+    wanted = {a for k in top for a in shown[k]}
+    answers = ({a.pk: a for a in Answer.objects.filter(pk__in=wanted).select_related("analysis")}
+               if wanted else {})
+    if top and taxonomy is None:
+        taxonomy = taxonomy_for(f.org.pk)
     themes = []
     for key in top:
         try:
@@ -193,7 +198,7 @@ def themes_section(f, language: str) -> dict:
         themes.append({"key": key, "label": name, "n": sum(c.values()),
                        "positive": c["positive"], "negative": c["negative"],
                        "neutral": sum(c.values()) - c["positive"] - c["negative"],
-                       "examples": [display_text(answers[a]) for a in examples[key]
+                       "examples": [display_text(answers[a]) for a in shown[key]
                                     if a in answers]})
     return {"themes": themes, "total": total, "positive": sentiments["positive"],
             "negative": sentiments["negative"]}

@@ -7,7 +7,7 @@ sentiment, PII redaction and emerging-topic detection. No Django imports here.
 from __future__ import annotations
 
 from .analyser import Analysis, Clause, ThemeSentiment, analyse, analyse_many
-from .emerging import RisingTerm, emerging_topics, rising_terms
+from .emerging import RisingTerm, comment_terms, emerging_topics, rising_terms
 from .langid import detect_language
 from .normalise import lemmas, lemmatize, tokenize
 from .redact import hetu_is_valid, redact
@@ -22,6 +22,7 @@ __all__ = [
     "ThemeSentiment",
     "analyse",
     "analyse_many",
+    "comment_terms",
     "detect_language",
     "emerging_topics",
     "hetu_is_valid",

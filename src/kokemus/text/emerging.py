@@ -10,6 +10,7 @@ reported. Run it per unit or per organisation by passing that unit's comments.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -122,6 +123,19 @@ def _stopwords() -> frozenset[str]:
     return frozenset(w for lang in ("fi", "sv", "en") for w in data[lang])
 
 
+#: Redaction's replacement tokens ([NAME], [PHONE], ...) are not words of the comment.
+_PLACEHOLDER = re.compile(r"\[[A-Z]+\]")
+
+
+def comment_terms(text: str, language: str | None = None) -> set[str]:
+    """The terms a comment counts once each: lemmas of three letters or more that are not
+    function words (nor redaction placeholders). ``language`` is identified when omitted."""
+    text = _PLACEHOLDER.sub(" ", text)
+    lang = language or detect_language(text)[0]
+    stop = _stopwords()
+    return {t for t in _lemmas(text, lang) if len(t) >= 3 and t.isalpha() and t not in stop}
+
+
 def _as_date(value: date | datetime) -> date:
     return value.date() if isinstance(value, datetime) else value
 
@@ -151,7 +165,6 @@ def emerging_topics(
     window_start = end - timedelta(days=window_days - 1)
     baseline_start = (window_start - timedelta(days=baseline_days)
                       if baseline_days is not None else date.min)
-    stop = _stopwords()
     window: Counter[str] = Counter()
     baseline: Counter[str] = Counter()
     n_window = n_baseline = 0
@@ -159,11 +172,11 @@ def emerging_topics(
         if day > end or day < baseline_start:
             continue
         if isinstance(content, str):
-            lang = language or detect_language(content)[0]
-            terms = _lemmas(content, lang)
+            unique = comment_terms(content, language)
         else:
-            terms = [t.lower() for t in content]
-        unique = {t for t in terms if len(t) >= 3 and t.isalpha() and t not in stop}
+            stop = _stopwords()
+            unique = {t for t in (w.lower() for w in content)
+                      if len(t) >= 3 and t.isalpha() and t not in stop}
         if day >= window_start:
             window.update(unique)
             n_window += 1
