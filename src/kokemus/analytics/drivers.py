@@ -26,13 +26,7 @@ def compute(f: Filters, cap: int = SAMPLE_CAP) -> dict:
     start, end = f.aware_range()
     responses = Response.objects.filter(organisation_id=f.org.pk, unit_id__in=f.unit_ids,
                                         submitted_at__gte=start, submitted_at__lt=end,
-                                        answers__question_type="nps")
-    if f.touchpoint_id:
-        responses = responses.filter(touchpoint_id=f.touchpoint_id)
-    if f.channel:
-        responses = responses.filter(channel=f.channel)
-    if f.language:
-        responses = responses.filter(language=f.language)
+                                        answers__question_type="nps").filter(f.response_q())
     ids = responses.order_by("-submitted_at").values("id")[:cap]
     rows = list(Answer.objects.filter(response_id__in=ids,
                                       question_type__in=("nps", "behaviour"),

@@ -188,13 +188,19 @@ class Filters:
         ids = unit_ids or self.unit_ids
         if not self.org_unit_count or len(ids) < self.org_unit_count:  # whole org: no filter
             q &= Q(unit_id__in=ids)
+        return model.objects.filter(q & self.response_q())
+
+    def response_q(self, path: str = "") -> Q:
+        """The touchpoint, channel and language filters on a response (or a rollup row), or
+        on the response at ``path`` ("response__", "answer__response__")."""
+        q = Q()
         if self.touchpoint_id:
-            q &= Q(touchpoint_id=self.touchpoint_id)
+            q &= Q(**{f"{path}touchpoint_id": self.touchpoint_id})
         if self.channel:
-            q &= Q(channel=self.channel)
+            q &= Q(**{f"{path}channel": self.channel})
         if self.language:
-            q &= Q(language=self.language)
-        return model.objects.filter(q)
+            q &= Q(**{f"{path}language": self.language})
+        return q
 
     def aware_range(self) -> tuple[datetime, datetime]:
         zone = ZoneInfo(self.org.time_zone)

@@ -200,13 +200,7 @@ def _comments_queryset(f: queries.Filters, search: str = ""):
     qs = (Answer.objects.filter(organisation_id=f.org.pk, question_type="free_text",
                                 submitted_at__gte=start, submitted_at__lt=end,
                                 response__unit_id__in=f.unit_ids)
-          .exclude(text=""))
-    if f.touchpoint_id:
-        qs = qs.filter(response__touchpoint_id=f.touchpoint_id)
-    if f.channel:
-        qs = qs.filter(response__channel=f.channel)
-    if f.language:
-        qs = qs.filter(response__language=f.language)
+          .filter(f.response_q("response__")).exclude(text=""))
     if search:
         qs = qs.filter(text__icontains=search)
     return qs.select_related("response__unit", "response__touchpoint", "analysis").order_by(
@@ -228,6 +222,10 @@ def _attach_scores(answers: list) -> None:
 @org_view(Role.STAFF)
 def comments(request):
     from django import forms
+
+    from kokemus.comments.analysis import taxonomy_for
+    from kokemus.comments.emerging import emerging_for
+    from kokemus.reports.report import themes_section
     dash = Dashboard(request, {"q": forms.CharField(label=gettext_lazy("Search comments"),
                                                     required=False, max_length=200)})
     search = (dash.value("q") or "").strip()
@@ -236,11 +234,8 @@ def comments(request):
     answers = list(page.object_list)
     _attach_scores(answers)
     language = (translation.get_language() or dash.filters.org.default_language)[:2]
-    from kokemus.comments.analysis import taxonomy_for
     taxonomy = taxonomy_for(dash.filters.org.pk)
     _attach_analysis(answers, taxonomy, language)
-    from kokemus.comments.emerging import emerging_for
-    from kokemus.reports.report import themes_section
     emerging = [{"term": t.term, "n": t.window_count,
                  "window": round(100 * t.window_rate), "baseline": round(100 * t.baseline_rate)}
                 for t in emerging_for(dash.filters)]

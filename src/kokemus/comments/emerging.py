@@ -44,15 +44,10 @@ def _compute(f, end) -> tuple[list[RisingTerm], int]:
 
     window_start = end - timedelta(days=WINDOW_DAYS)
     baseline_start = window_start - timedelta(days=BASELINE_DAYS)
-    qs = CommentAnalysis.objects.filter(organisation_id=f.org.pk,
-                                        answer__response__unit_id__in=f.unit_ids)
-    if f.touchpoint_id:
-        qs = qs.filter(answer__response__touchpoint_id=f.touchpoint_id)
-    if f.channel:
-        qs = qs.filter(answer__response__channel=f.channel)
-    if f.language:
-        qs = qs.filter(answer__response__language=f.language)
-    qs = qs.exclude(sentiment=PENDING).exclude(redacted="")
+    qs = (CommentAnalysis.objects.filter(organisation_id=f.org.pk,
+                                         answer__response__unit_id__in=f.unit_ids)
+          .filter(f.response_q("answer__response__"))
+          .exclude(sentiment=PENDING).exclude(redacted=""))
     counts: list[Counter[str]] = []
     sizes: list[int] = []
     for start, stop, limit in ((window_start, end, MAX_WINDOW),

@@ -160,13 +160,7 @@ def themes_section(f, language: str, examples: bool = True, taxonomy=None) -> di
     qs = CommentAnalysis.objects.filter(
         organisation_id=f.org.pk, answer__response__unit_id__in=f.unit_ids,
         answer__response__submitted_at__gte=start, answer__response__submitted_at__lt=end)
-    # The dashboards' narrower filters (a report has none of them).
-    if f.touchpoint_id:
-        qs = qs.filter(answer__response__touchpoint_id=f.touchpoint_id)
-    if f.channel:
-        qs = qs.filter(answer__response__channel=f.channel)
-    if f.language:
-        qs = qs.filter(answer__response__language=f.language)
+    qs = qs.filter(f.response_q("answer__response__"))  # a dashboard's narrower filters
     rows = list(qs.exclude(sentiment=PENDING)
                 .values_list("answer_id", "themes", "sentiment")
                 .order_by("-answer__response__submitted_at", "-answer_id"))
