@@ -1,6 +1,8 @@
 import csv
 from pathlib import Path
 
+import pytest
+
 from kokemus.text import analyse, analyse_many
 from kokemus.text.cli import main
 
@@ -82,6 +84,15 @@ def test_cli_expected_language_option(tmp_path: Path) -> None:
                  "--output", str(out)]) == 0
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert [r["language"] for r in rows] == ["fi", "sv"]
+
+
+def test_cli_rejects_an_unknown_expected_language(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    src = tmp_path / "in.csv"
+    src.write_text("comment\nok\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["analyse", str(src), "--column", "comment", "--expected-language", "de"])
+    assert exit_info.value.code == 2
+    assert "--expected-language" in capsys.readouterr().err
 
 
 def test_kokemus_command_runs_text_analyse(tmp_path: Path) -> None:

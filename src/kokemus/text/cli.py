@@ -23,7 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     an.add_argument("--output", help="output CSV file (default: standard output)")
     an.add_argument("--language", help="fi, sv or en for every comment; identify per comment "
                     "if omitted")
-    an.add_argument("--expected-language", metavar="LANG",
+    an.add_argument("--expected-language", metavar="LANG", choices=("fi", "sv", "en"),
                     help="the survey's language (fi, sv or en): used unless a comment is "
                     "clearly written in another of the three")
     an.add_argument("--staff-names", default="",
