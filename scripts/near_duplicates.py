@@ -1,6 +1,6 @@
 """Find labelled training rows that resemble a blind held-out comment.
 
-    python scripts/near_duplicates.py tests/data/retired_fi.csv --against tests/data/heldout4 tests/data/heldout5
+    python scripts/near_duplicates.py tests/data/retired_fi.csv --against tests/data/heldout5 tests/data/heldout6
     python scripts/near_duplicates.py NEW.csv --against ... --drop   # rewrite NEW.csv without them
 
 The rule of docs/text-labelling.md ("Where the labelled files come from"): a training row

@@ -15,6 +15,7 @@ from .langid import OTHER, resolve_language
 from .model import ThemeModel, default_model, features
 from .normalise import SUPPORTED, lemmatize, tokenize
 from .redact import redact
+from .spelling import correct as correct_spelling
 from .taxonomy import Taxonomy
 
 # Sentence boundaries and dashes end a clause; decimal points between digits do not.
@@ -412,9 +413,10 @@ def _prepare(
     else:
         lang, confidence = (language if language in SUPPORTED else OTHER), 1.0
     redacted = redact(text, staff_names)
-    # A Finnish or Swedish comment typed without ä/ö/å is read with them put back (the
-    # comment itself, and its redacted form, stay as typed).
-    read = restore_letters(text, lang)
+    # A Finnish or Swedish comment typed without ä/ö/å is read with them put back, and a
+    # clearly mistyped lexicon word as the word (the comment itself, and its redacted form,
+    # stay as typed).
+    read = correct_spelling(restore_letters(text, lang), lang)
     all_lemmas = tuple(lemmatize(t, lang) for t in tokenize(read) if t[:1].isalpha())
     if lang not in SUPPORTED or _sent.lexicon(lang) is None:
         return _Prepared(text, lang, confidence, redacted, all_lemmas, [], None, None)

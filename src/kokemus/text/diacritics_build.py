@@ -3,8 +3,9 @@
     python -m kokemus.text.diacritics_build            # rebuild the file
     python -m kokemus.text.diacritics_build --check    # exit 1 if the shipped file is stale
 
-Run it before the trainers (``train_sentiment``, then ``train``) when the lexicons or the
-labelled comments change: they read comments as the analyser does, letters restored.
+Run it before ``spelling_build`` and the trainers (``train_sentiment``, then ``train``) when
+the lexicons or the labelled comments change: they read comments as the analyser does,
+letters restored.
 Deterministic; needs only simplemma (the lemmatiser's dictionaries).
 """
 

@@ -1,0 +1,146 @@
+"""Build the table of :mod:`kokemus.text.spelling` (``data/spelling.json``).
+
+    python -m kokemus.text.spelling_build            # rebuild the file
+    python -m kokemus.text.spelling_build --check    # exit 1 if the shipped file is stale
+
+Run it after ``diacritics_build`` and before the trainers (``train_sentiment``, then
+``train``) when the lexicons or the theme terms change: the trainers read comments as the
+analyser does, typos corrected. Deterministic; a build-time tool that needs simplemma (the
+lemmatiser's dictionaries) and ``wordfreq`` (word frequencies shipped in its wheel, in the
+``dev`` extra); the analyser needs neither at run time.
+
+For each language the file holds
+
+* ``targets``: the word forms the analyser has use for — every form in simplemma's
+  dictionary of a lemma of the sentiment lexicon or the theme terms (and those words as
+  written) that is not too rare to be meant (:data:`MIN_TARGET`) — with their Zipf frequency
+  (x10, rounded);
+* ``known``: every other word that ``wordfreq`` knows and that is one letter away from a
+  target, with its frequency, so that a real word is not "corrected" into a neighbouring
+  target. A word in neither list has frequency 0 (a misspelling, or too rare to matter).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from ._data import load_json
+from .diacritics_build import _strings
+from .spelling import DATA_FILE, LANGUAGES, MIN_LENGTH
+
+DEFAULT_OUTPUT = Path(__file__).resolve().parent / "data" / DATA_FILE
+ALPHABETS = {"fi": "abcdefghijklmnopqrstuvwxyzåäö", "sv": "abcdefghijklmnopqrstuvwxyzåäö",
+             "en": "abcdefghijklmnopqrstuvwxyz"}
+WORDLIST = "large"
+#: Forms rarer than this (Zipf x10; 15 is about one in 30 million words) are not targets:
+#: too rare to be meant, and they would only add neighbours (fi: 12,680 of 30,301 forms).
+MIN_TARGET = 15
+
+
+def lexicon_words(language: str) -> set[str]:
+    """Lower-case single words of the sentiment lexicon and the theme terms (prefix terms
+    such as ``kipu*`` are matched by their stem already and are left out)."""
+    texts = list(_strings(load_json("sentiment.json").get(language, {})))
+    for theme in load_json("themes.json").values():
+        if isinstance(theme, dict):
+            for field in ("terms", "weak_terms"):
+                texts.extend(_strings((theme.get(field) or {}).get(language, [])))
+    return {w.lower() for text in texts for w in text.split() if w.isalpha()}
+
+
+def _edits(word: str, alphabet: str) -> set[str]:
+    """Every string one insertion, deletion, substitution or swap away from ``word``."""
+    out: set[str] = set()
+    for i in range(len(word) + 1):
+        head, tail = word[:i], word[i:]
+        if tail:
+            out.add(head + tail[1:])
+            out.update(head + c + tail[1:] for c in alphabet if c != tail[0])
+            if len(tail) > 1:
+                out.add(head + tail[1] + tail[0] + tail[2:])
+        out.update(head + c + tail for c in alphabet)
+    out.discard(word)
+    return out
+
+
+def build() -> dict[str, dict[str, dict[str, int]]]:
+    """The tables of :data:`LANGUAGES` (deterministic)."""
+    import wordfreq
+    from simplemma.strategies.dictionaries.dictionary_factory import DefaultDictionaryFactory
+
+    from .normalise import lemmatize
+
+    factory = DefaultDictionaryFactory()
+    out: dict[str, dict[str, dict[str, int]]] = {}
+    for language in LANGUAGES:
+        frequencies = wordfreq.get_frequency_dict(language, WORDLIST)
+        words = lexicon_words(language)
+        wanted = words | {lemmatize(w, language) for w in words}
+        forms = {form for form, lemma in factory.get_dictionary(language).items()
+                 if lemma in wanted and form.isalpha() and form == form.lower()}
+
+        def zipf(word: str, frequencies: dict[str, float] = frequencies) -> int:
+            # wordfreq.zipf_frequency(word) rounded to tenths, without its tokenising.
+            f = frequencies.get(word, 0.0)
+            return max(0, round(10 * (9 + _log10(f)))) if f > 0 else 0
+
+        targets = {w for w in forms | words
+                   if len(w) >= MIN_LENGTH - 1 and zipf(w) >= MIN_TARGET}
+        known: dict[str, int] = {}
+        for target in sorted(targets):
+            for variant in _edits(target, ALPHABETS[language]):
+                if len(variant) >= MIN_LENGTH and variant not in targets \
+                        and variant not in known:
+                    z = zipf(variant)
+                    if z > 0:
+                        known[variant] = z
+        out[language] = {"targets": {w: zipf(w) for w in sorted(targets)},
+                         "known": dict(sorted(known.items()))}
+    return out
+
+
+def _log10(x: float) -> float:
+    import math
+
+    return math.log10(x)
+
+
+def dumps(tables: dict[str, dict[str, dict[str, int]]]) -> str:
+    document = {"_comment": "Generated by `python -m kokemus.text.spelling_build`; do not "
+                "edit. Per language: target word forms and the known words one letter away "
+                "from them, with their Zipf frequency x10 (wordfreq).", **tables}
+    return json.dumps(document, ensure_ascii=False, sort_keys=True, separators=(",", ":")) \
+        + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m kokemus.text.spelling_build",
+        description="Build the table that corrects one-letter typos in the words of the "
+                    "lexicons and theme terms (data/spelling.json).")
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument("--check", action="store_true",
+                        help="compare with the existing file instead of writing it")
+    args = parser.parse_args(argv)
+    text = dumps(build())
+    if args.check:
+        current = args.output.read_text("utf-8") if args.output.exists() else ""
+        if current != text:
+            print(f"{args.output} is stale: run python -m kokemus.text.spelling_build",
+                  file=sys.stderr)
+            return 1
+        print(f"{args.output} is up to date")
+        return 0
+    args.output.write_text(text, "utf-8")
+    print(json.dumps({"written": str(args.output),
+                      **{lang: {k: len(v) for k, v in t.items()}
+                         for lang, t in json.loads(text).items() if lang in LANGUAGES}}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
