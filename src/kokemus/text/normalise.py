@@ -42,6 +42,10 @@ def lemmas(text: str, language: str) -> list[str]:
 
 
 def warm_up(languages: tuple[str, ...] = SUPPORTED) -> None:
-    """Load simplemma's dictionaries now rather than on the first comment (seconds per language)."""
+    """Load simplemma's dictionaries (seconds per language) and the spelling tables now
+    rather than on the first comment."""
+    from .spelling import warm_up as spelling_warm_up
+
     for lang in languages:
         simplemma.lemmatize("test", lang=lang)
+    spelling_warm_up(tuple(lang for lang in languages if lang in SUPPORTED))

@@ -102,6 +102,12 @@ def _table(language: str) -> _Table | None:
     return _Table(spec) if spec else None
 
 
+def warm_up(languages: tuple[str, ...] = LANGUAGES) -> None:
+    """Load the tables now rather than on the first comment (about 0.5 s in all)."""
+    for language in languages:
+        _table(language)
+
+
 @lru_cache(maxsize=131_072)
 def correction(word: str, language: str) -> str | None:
     """The target a lower-case ``word`` was meant to be, or ``None`` (see the module)."""
