@@ -8,6 +8,7 @@ Never the generator's internals: the only thing read from the generator is the Y
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import timedelta
 
 import numpy as np
 import pandas as pd
@@ -164,3 +165,55 @@ def test_planted_truths_are_recovered(story_db):
     gaps = {u: p - measured[u] for u, p in gap["staff_predictions"].items()}
     assert all(g > 0 for g in gaps.values()), gaps
     assert abs(np.mean(list(gaps.values())) - gap["staff_prediction_bias"]) < 4, gaps
+
+
+def dashboard_filters(org_slug: str, unit_name: str, period: str = "30"):
+    """The comments page's filters for an organisation admin who picks ``unit_name`` and the
+    last ``period`` days (the form the dashboards build them with; the period ends today,
+    where the story ends)."""
+    from kokemus.accounts.models import Membership, Role
+    from kokemus.analytics.forms import FilterForm
+
+    membership = (Membership.objects.filter(organisation__slug=org_slug, role=Role.ADMIN)
+                  .select_related("organisation").order_by("id").first())
+    units = list(membership.visible_units().order_by("path"))
+    unit = next(u for u in units if u.name == unit_name)
+    form = FilterForm({"period": period, "unit": unit.pk}, org=membership.organisation,
+                      membership=membership, units=units, touchpoints=[])
+    assert form.is_valid(), form.errors
+    return form.filters()
+
+
+def test_planted_emerging_topic_is_recovered(story_db):
+    """Truth 7: the comments page's emerging topics of the planted unit show the planted
+    term; those of another site of the same organisation do not."""
+    from kokemus.comments.analysis import analyse_answer_ids
+    from kokemus.comments.emerging import BASELINE_DAYS, WINDOW_DAYS, emerging_for
+
+    truths = story_db
+    cfg = truths["comments"]["emerging"]
+    org_slug = next(k for k, o in truths["organisations"].items() if cfg["unit"] in o["units"])
+    units = truths["organisations"][org_slug]["units"]
+    # control: the busiest other site with a counter (not the online pharmacy)
+    control = max((u for u in units if u != cfg["unit"] and u not in truths["online_units"]),
+                  key=units.get)
+    filters = {name: dashboard_filters(org_slug, name) for name in (cfg["unit"], control)}
+    assert all(f.unit.name == name for name, f in filters.items())
+
+    # The comments are analysed as the worker analyses them (generated comments are not
+    # queued): here only the two sites' comments of the 30 + 365 days the page compares.
+    _start, end = filters[cfg["unit"]].aware_range()
+    since = end - timedelta(days=WINDOW_DAYS + BASELINE_DAYS)
+    ids = list(Answer.objects.filter(organisation__slug=org_slug, question_type="free_text",
+                                     response__unit__name__in=list(filters),
+                                     response__submitted_at__gte=since)
+               .exclude(text="").values_list("pk", flat=True))
+    assert analyse_answer_ids(ids) == len(ids)
+
+    found = {name: {t.term: t for t in emerging_for(f)} for name, f in filters.items()}
+    planted = found[cfg["unit"]]
+    term = cfg["term"][filters[cfg["unit"]].unit.language]   # most comments are in it
+    assert term in planted, {t: (x.window_count, x.g2) for t, x in planted.items()}
+    hit = planted[term]
+    assert hit.baseline_count == 0 and hit.q_value <= 0.05, hit
+    assert not set(cfg["term"].values()) & set(found[control]), found[control]

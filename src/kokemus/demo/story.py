@@ -586,10 +586,33 @@ def build_batch(plan: Plan, truths: dict, params: Params, coder: Coder, comments
                         if q["type"] == "contact_consent")
         wording[i] = bulk.consent_wording(question, LANGUAGES[sim["lang"][i]],
                                           row["survey_version_id"], pick)
+    # Last of the batch's draws, so the rest of the story is the same with or without it.
+    plant_emerging(plan, truths, texts, text_start, sim["day"][ctext_idx], units, langs,
+                   random.Random(int(rng.integers(2**63))))
     responses = {"id": first_id + np.arange(n, dtype=np.int64), "cp": cp, "lang": sim["lang"],
                  "day": sim["day"], "submitted_us": submitted, "received_us": received,
                  "consent": consent, "contact": contact, "consent_wording": wording}
     return responses, answers
+
+
+def plant_emerging(plan: Plan, truths: dict, texts: dict[int, str], text_start: int,
+                   days: np.ndarray, units: list[int], langs: list[int],
+                   rng: random.Random) -> None:
+    """The emerging topic (``comments.emerging`` of the YAML): in the story's last days,
+    a share of the named unit's comments end with the planted complaint. ``days``, ``units``
+    and ``langs`` are per comment, in the order of ``texts`` from ``text_start``."""
+    cfg = truths["comments"].get("emerging")
+    if not cfg:
+        return
+    if cfg["unit"] not in plan.unit_names:
+        if not any(cfg["unit"] in org["units"] for org in truths["organisations"].values()):
+            raise LookupError(f"emerging topic unit {cfg['unit']!r} is not a demo unit")
+        return  # its organisation is not being generated
+    ui = plan.unit_names.index(cfg["unit"])
+    first_day = len(plan.days) - int(cfg["days"])
+    for j in np.flatnonzero((np.asarray(units) == ui) & (days >= first_day)).tolist():
+        if rng.random() < cfg["share"]:
+            texts[text_start + j] += " " + cfg["phrase"][LANGUAGES[langs[j]]] + "."
 
 
 # --- Entry points --------------------------------------------------------------------------------
