@@ -8,11 +8,13 @@ Never the generator's internals: the only thing read from the generator is the Y
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 import pytest
+import time_machine
 from django.db.models import Sum
 
 from kokemus.accounts.models import Unit
@@ -29,12 +31,21 @@ RESPONSES = 40_000
 SEED = 2026
 
 
+#: The story ends on the day it is generated, and which weekdays, months and live days fall
+#: where moves its draws; with 40,000 responses a planted effect that is recovered on one
+#: end date can miss on another (the improvement action's difference in differences,
+#: 4.01 [-0.33, 8.35] for a story ending 2026-11-25). The tests generate it on a fixed day
+#: so that they do not depend on the calendar (the clock then runs on from there).
+STORY_DAY = datetime(2026, 11, 24, 12, 0, tzinfo=ZoneInfo("Europe/Helsinki"))
+
+
 @pytest.fixture
 def story_db(db):
-    with story.skip_demo_step():
-        load_demo(seed=SEED, stdout=open("/dev/null", "w"))  # noqa: SIM115
-    story.generate(RESPONSES, seed=SEED)
-    return story.load_truths()
+    with time_machine.travel(STORY_DAY, tick=True):
+        with story.skip_demo_step():
+            load_demo(seed=SEED, stdout=open("/dev/null", "w"))  # noqa: SIM115
+        story.generate(RESPONSES, seed=SEED)
+        yield story.load_truths()
 
 
 def nps_counts(org_slug: str) -> pd.DataFrame:
