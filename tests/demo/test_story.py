@@ -163,3 +163,29 @@ def test_deferred_indexes_come_back_as_they_were(db):
             assert {"responses_response_pkey", "responses_answer_pkey",
                     "analytics_dailycount_pkey", "dailycount_slot_key"} <= set(dropped)
     assert _index_definitions(tables) == before
+
+
+def test_demo_step_analyses_the_story_comments_on_the_fast_path(db, monkeypatch):
+    """``kokemus demo`` runs no worker: its story step analyses the generated comments
+    itself (bulk, fast path) and reports it on the loader's output."""
+    import io
+
+    from kokemus.comments.models import PENDING, CommentAnalysis
+    from kokemus.demo import DemoContext
+
+    _demo()
+    monkeypatch.setattr(story, "DEMO_RESPONSES", 1500)
+    already = CommentAnalysis.objects.count()  # comments the other demo steps submitted
+    out = io.StringIO()
+    story.demo_step(DemoContext(seed=4, rng=None, stdout=out))
+    comments = Answer.objects.filter(question_type="free_text").exclude(text="")
+    assert comments.count() > 100
+    assert not comments.filter(analysis__isnull=True).exists()
+    analyses = CommentAnalysis.objects.filter(answer__in=comments)
+    assert analyses.count() == comments.count()
+    assert not analyses.filter(sentiment=PENDING).exists()
+    assert set(analyses.values_list("sentiment", flat=True)) <= {"positive", "neutral",
+                                                                 "negative"}
+    assert not analyses.filter(redacted="").exists()
+    assert analyses.exclude(themes=[]).count() > comments.count() // 2
+    assert f"analysed {comments.count() - already:,} comments (fast path)" in out.getvalue()

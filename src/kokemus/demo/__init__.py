@@ -33,6 +33,7 @@ class DemoContext:
     seed: int
     rng: random.Random
     orgs: dict[str, DemoOrg] = field(default_factory=dict)
+    stdout: object = None  # where a step may report progress (the loader's output)
 
 
 DemoStep = Callable[[DemoContext], None]
@@ -203,7 +204,7 @@ def load_demo(seed: int = 2026, reset: bool = False, stdout=None) -> dict[str, l
     if reset:
         delete_demo()
     if not Organisation.objects.filter(slug__in=DEMO_ORGS).exists():
-        ctx = DemoContext(seed=seed, rng=random.Random(seed))
+        ctx = DemoContext(seed=seed, rng=random.Random(seed), stdout=out)
         with transaction.atomic():
             for builder in DEMO_ORGS.values():
                 builder(ctx)

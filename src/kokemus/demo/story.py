@@ -707,9 +707,14 @@ def _month_partitions(days: list[date]) -> None:
 
 
 def demo_step(ctx) -> None:
-    """``kokemus demo`` step (order 60, after the surveys step): the two-year story."""
+    """``kokemus demo`` step (order 60, after the surveys step): the two-year story, its
+    comments analysed on the fast path (the demo runs no worker to sweep them)."""
     if not _SKIP["on"]:
         generate(DEMO_RESPONSES, seed=ctx.seed)
+        from kokemus.demo.analysis import analyse_story_comments
+
+        analyse_story_comments([o.pk for o in demo_orgs().values()],
+                               stdout=getattr(ctx, "stdout", None))
 
 
 _SKIP = {"on": False}

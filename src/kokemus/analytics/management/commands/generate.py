@@ -15,6 +15,10 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument("--organisation", help="one demo organisation (default: all)")
         parser.add_argument("--batch-size", type=int, default=story.BATCH)
+        parser.add_argument("--analyse-comments", action="store_true",
+                            help="then analyse the comments on the fast path (no embeddings), "
+                                 "as `kokemus demo` does; otherwise they wait for "
+                                 "`kokemus comments reanalyse`")
 
     def handle(self, *args, **opts):
         from kokemus.demo import load_demo
@@ -34,4 +38,11 @@ class Command(BaseCommand):
         stats = story.generate(opts["responses"], seed=opts["seed"],
                                organisation=opts["organisation"],
                                batch_size=opts["batch_size"], stdout=self.stdout)
+        if opts["analyse_comments"]:
+            from kokemus.demo.analysis import analyse_story_comments
+
+            keys = [opts["organisation"]] if opts["organisation"] else None
+            done = analyse_story_comments([o.pk for o in story.demo_orgs(keys).values()],
+                                          stdout=self.stdout)
+            stats.update(comments_analysed=done["comments"], analyse_s=done["seconds"])
         self.stdout.write(json.dumps(stats))
