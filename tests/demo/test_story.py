@@ -189,3 +189,20 @@ def test_demo_step_analyses_the_story_comments_on_the_fast_path(db, monkeypatch)
     assert not analyses.filter(redacted="").exists()
     assert analyses.exclude(themes=[]).count() > comments.count() // 2
     assert f"analysed {comments.count() - already:,} comments (fast path)" in out.getvalue()
+
+
+def test_demo_reset_deletes_what_the_demo_made(db, monkeypatch):
+    """``kokemus demo --reset`` on a loaded demo: the improvement step's follow-up cases
+    (whose unit is protected) went unremoved and the reset failed with ProtectedError."""
+    import io
+
+    from kokemus.accounts.models import Organisation
+    from kokemus.demo import DEMO_ORGS
+    from kokemus.improvement.models import FollowUpCase
+
+    monkeypatch.setattr(story, "DEMO_RESPONSES", 3000)
+    load_demo(seed=5, stdout=io.StringIO())
+    assert FollowUpCase.objects.exists()
+    load_demo(seed=5, reset=True, stdout=io.StringIO())
+    assert Organisation.objects.filter(slug__in=DEMO_ORGS).count() == len(DEMO_ORGS)
+    assert FollowUpCase.objects.exists()

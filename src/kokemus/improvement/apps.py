@@ -13,7 +13,7 @@ class ImprovementConfig(AppConfig):
         from kokemus import demo
         from kokemus.comments.models import CommentAnalysis
         from kokemus.improvement import receivers
-        from kokemus.improvement.demo import demo_improvement
+        from kokemus.improvement.demo import delete_demo_improvement, demo_improvement
         from kokemus.responses.signals import response_submitted
         from kokemus.web.nav import NavItem, register
 
@@ -23,3 +23,4 @@ class ImprovementConfig(AppConfig):
                           dispatch_uid="improvement.comment_analysed")
         register(NavItem(_("Improvement"), "improvement_home", min_role="staff", order=40))
         demo.register_step(80, "improvement", demo_improvement)
+        demo.register_reset_hook(delete_demo_improvement)

@@ -19,11 +19,24 @@ from kokemus.improvement.models import (
     CaseStatus,
     FollowUpCase,
     FollowUpSettings,
+    Idea,
     IdeaStatus,
+    ImprovementAction,
+    Praise,
     TargetMetric,
 )
 
 NO_EFFECT_START = date(2025, 9, 1)   # evaluated window ends before the coaching starts
+
+
+def delete_demo_improvement(org) -> None:
+    """``kokemus demo --reset``: the demo organisation's cases, praise, ideas and actions
+    (a follow-up case protects its unit, so it must go before the units do)."""
+    FollowUpCase.objects.filter(organisation=org).delete()
+    Praise.objects.filter(organisation=org).delete()
+    ImprovementAction.objects.filter(organisation=org).delete()
+    Idea.objects.filter(organisation=org).delete()
+    FollowUpSettings.objects.filter(organisation=org).delete()
 
 
 def demo_improvement(ctx) -> None:
