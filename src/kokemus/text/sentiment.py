@@ -80,6 +80,10 @@ class Lexicon:
     #: Verbs after which a negator negates what came before it ("jonoa ei ollut", "jonottaa
     #: ei tarvinnut": the complaint word stands before "ei").
     absence_verbs: frozenset[str] = frozenset()
+    #: Participles of "get" after which a negator negates the praise before it: "apua ei
+    #: saatu", "tukea emme saaneet" (the help did not happen). Only these: with "olla" a
+    #: praise word before the negator is often a superlative ("parempaa ei ole").
+    not_received_verbs: frozenset[str] = frozenset()
     #: Swedish places the negator after the finite verb ("Läkaren lyssnade inte", "appen
     #: fungerar inte", "de hjälpte mig inte"): a scored word with one of these endings (and
     #: not its own lemma, i.e. inflected) right before the negator, or before an object
@@ -159,6 +163,7 @@ def lexicon(language: str) -> Lexicon | None:
         reservation=frozenset(data.get("reservation", ())),
         colloquial_ee=bool(data.get("colloquial_ee", False)),
         absence_verbs=frozenset(data.get("absence_verbs", ())),
+        not_received_verbs=frozenset(data.get("not_received_verbs", ())),
         scope_breakers=frozenset(data.get("scope_breakers", ())),
         postposed_endings=tuple(data.get("postposed_negation", {}).get("endings", ())),
         object_pronouns=frozenset(data.get("postposed_negation", {}).get("pronouns", ())),
@@ -336,6 +341,14 @@ def score_tokens(
                 # negator did not happen.
                 total += _negated(last_negative[1], waiting) - last_negative[1]
                 last_negative = None
+                skip = 1
+                continue
+            if (last_scored is not None and last_scored[1] > 0 and not negation_left
+                    and i - last_scored[0] <= 2 and i + 1 < n
+                    and tokens[i + 1] in lex.not_received_verbs):
+                # "apua ei saatu": the help before the negator was not received.
+                total += _negated(last_scored[1], waiting) - last_scored[1]
+                last_scored = None
                 skip = 1
                 continue
             negation_left = _NEGATION_WINDOW
