@@ -15,11 +15,10 @@ import argparse
 import csv
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from ._data import load_json
+from ._build import lexicon_strings, write_or_check
 from .diacritics import DATA_FILE, LANGUAGES, NORDIC, strip
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "data" / DATA_FILE
@@ -29,31 +28,14 @@ DEFAULT_DATA = Path(__file__).resolve().parents[3] / "tests" / "data"
 PREFIXES = ("comments", "train", "retired", "mixed")
 
 
-def _strings(value: Any) -> Iterable[str]:
-    """Every string (keys included) in a JSON value."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield key
-            yield from _strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item)
-
-
 def vocabulary(language: str, data_dir: Path = DEFAULT_DATA) -> set[str]:
     """Lower-case words of the lexicons, theme terms, stop words, language cues and
     labelled comments of ``language``."""
     from .normalise import tokenize
 
-    texts: list[str] = []
-    for name in ("sentiment.json", "stopwords.json", "language_cues.json"):
-        texts.extend(_strings(load_json(name).get(language, {})))
-    for theme in load_json("themes.json").values():
-        if isinstance(theme, dict):
-            for field in ("terms", "weak_terms", "exclude", "label"):
-                texts.extend(_strings((theme.get(field) or {}).get(language, [])))
+    texts = lexicon_strings(language, ("sentiment.json", "stopwords.json",
+                                       "language_cues.json"),
+                            ("terms", "weak_terms", "exclude", "label"))
     for prefix in PREFIXES:
         path = data_dir / f"{prefix}_{language}.csv"
         if path.exists():
@@ -140,15 +122,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="compare with the existing file instead of writing it")
     args = parser.parse_args(argv)
     text = dumps(build(args.data))
+    status = write_or_check(args.output, text, "python -m kokemus.text.diacritics_build",
+                            args.check)
     if args.check:
-        current = args.output.read_text("utf-8") if args.output.exists() else ""
-        if current != text:
-            print(f"{args.output} is stale: run python -m kokemus.text.diacritics_build",
-                  file=sys.stderr)
-            return 1
-        print(f"{args.output} is up to date")
-        return 0
-    args.output.write_text(text, "utf-8")
+        return status
     print(json.dumps({"written": str(args.output),
                       **{lang: len(t) for lang, t in json.loads(text).items()
                          if lang in LANGUAGES}}))

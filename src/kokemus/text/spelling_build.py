@@ -28,8 +28,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from ._data import load_json
-from .diacritics_build import _strings
+from ._build import lexicon_strings, write_or_check
 from .spelling import DATA_FILE, LANGUAGES, MIN_LENGTH
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "data" / DATA_FILE
@@ -44,11 +43,7 @@ MIN_TARGET = 15
 def lexicon_words(language: str) -> set[str]:
     """Lower-case single words of the sentiment lexicon and the theme terms (prefix terms
     such as ``kipu*`` are matched by their stem already and are left out)."""
-    texts = list(_strings(load_json("sentiment.json").get(language, {})))
-    for theme in load_json("themes.json").values():
-        if isinstance(theme, dict):
-            for field in ("terms", "weak_terms"):
-                texts.extend(_strings((theme.get(field) or {}).get(language, [])))
+    texts = lexicon_strings(language, ("sentiment.json",), ("terms", "weak_terms"))
     return {w.lower() for text in texts for w in text.split() if w.isalpha()}
 
 
@@ -127,15 +122,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="compare with the existing file instead of writing it")
     args = parser.parse_args(argv)
     text = dumps(build())
+    status = write_or_check(args.output, text, "python -m kokemus.text.spelling_build",
+                            args.check)
     if args.check:
-        current = args.output.read_text("utf-8") if args.output.exists() else ""
-        if current != text:
-            print(f"{args.output} is stale: run python -m kokemus.text.spelling_build",
-                  file=sys.stderr)
-            return 1
-        print(f"{args.output} is up to date")
-        return 0
-    args.output.write_text(text, "utf-8")
+        return status
     print(json.dumps({"written": str(args.output),
                       **{lang: {k: len(v) for k, v in t.items()}
                          for lang, t in json.loads(text).items() if lang in LANGUAGES}}))
