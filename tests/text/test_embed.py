@@ -319,3 +319,98 @@ def test_clause_pooling_averages_with_the_best_clause() -> None:
     comment = np.array([0.2, 0.4])
     clauses = np.array([[0.9, 0.1], [0.1, 0.3]])
     assert np.allclose(_embed.pool(comment, clauses), [0.55, 0.35])
+
+
+# --- nearest labelled neighbours --------------------------------------------------------
+
+def test_neighbour_vote_is_the_weighted_mean_of_the_nearest_labels() -> None:
+    bank = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]], dtype=np.float32)
+    labels = np.array([[1, 0], [1, 1], [0, 1]], dtype=np.float32)
+    query = np.array([[1.0, 0.1]])
+    # power 0: the plain mean over the k = 2 nearest (rows 0 and 1).
+    assert np.allclose(_embed.neighbour_probabilities(query, bank, labels, 2, 0.0), [[1.0, 0.5]])
+    # The weights are exp(power * cosine), normalised: row 0 (cos 0.995) against row 1
+    # (cos 0.856) with power 10 gives 1 / (1 + e^{-1.39}) = 0.80 for theme 2's "no".
+    s = bank @ (query[0] / np.linalg.norm(query[0]))
+    w1 = np.exp(10 * s[1]) / (np.exp(10 * s[0]) + np.exp(10 * s[1]))
+    got = _embed.neighbour_probabilities(query, bank, labels, 2, 10.0)
+    assert np.allclose(got, [[1.0, w1]]) and 0.19 < w1 < 0.21
+    # k larger than the bank: all rows vote; the query's length does not matter.
+    assert np.allclose(_embed.neighbour_probabilities(5 * query, bank, labels, 9, 0.0),
+                       [[2 / 3, 2 / 3]])
+
+
+def test_quantised_bank_keeps_the_direction() -> None:
+    rng = np.random.default_rng(7)
+    vectors = rng.normal(size=(50, 384))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    q = _embed.quantise_bank(vectors)
+    assert q.dtype == np.int8 and np.abs(q).max() == 127
+    unit, labels = _embed.split_bank(np.hstack([q, np.ones((50, 2), np.int8)]), 2)
+    assert np.all(np.sum(unit * vectors, axis=1) > 0.9999)
+    assert labels.shape == (50, 2) and np.all(labels == 1)
+
+
+def test_shipped_neighbours_are_the_labelled_comments() -> None:
+    classifier = default_classifier()
+    assert classifier is not None
+    data = shipped()["neighbours"]
+    assert 0.0 < classifier.knn_weight and classifier.mix + classifier.knn_weight < 1.0
+    bank, labels = classifier.bank()
+    assert bank.shape == (data["count"], 384) and labels.shape == (data["count"], 17)
+    assert np.allclose(np.linalg.norm(bank, axis=1), 1.0, atol=1e-5)
+    assert set(np.unique(labels)) <= {0.0, 1.0}
+    # Every theme has labelled examples to vote for it.
+    assert np.all(labels.sum(axis=0) >= 50)
+    # A labelled comment's own embedding finds itself first: its labels dominate.
+    i = int(np.flatnonzero(labels.sum(axis=1) == 1)[0])
+    p = classifier.neighbour_probabilities(bank[i])[0]
+    assert int(np.argmax(p)) == int(np.argmax(labels[i]))
+
+
+@pytest.mark.slow
+def test_shipped_neighbours_are_what_training_produces() -> None:
+    from kokemus.text import train
+
+    examples = train.load_examples()
+    vectors = train.load_embeddings(examples, update=False)
+    bank = train.neighbour_bank(vectors, examples, Taxonomy.default().keys())
+    ref = resources.files("kokemus.text").joinpath("data", _embed.NEIGHBOURS_FILE)
+    with ref.open("rb") as fh:
+        assert np.array_equal(np.load(fh), bank)
+
+
+def test_neighbours_are_averaged_in(monkeypatch: pytest.MonkeyPatch,
+                                    fake_embedder: FakeEmbedder) -> None:
+    # The classifier says "no theme"; the neighbours, all labelled "meals", do: with a
+    # neighbour weight of 0.5 meals is added (0.5 x 1.0 >= 0.4).
+    themes = Taxonomy.default().keys()
+    base = controlled_classifier(None, mix=0.3, add=0.4, veto=0.0)
+    data = {"themes": themes, "scale": [1.0] * len(themes),
+            "weights": {key: [0] * 384 for key in themes}, "bias": [-20.0] * len(themes),
+            "mix": 0.3, "add_threshold": 0.4, "veto_threshold": 0.0,
+            "cascade": {"low": 0.0, "high": 1.0, "max_chars": None}, "clause_pooling": False,
+            "neighbours": {"file": "none.npy", "k": 3, "power": 50.0, "weight": 0.5}}
+    classifier = EmbeddingClassifier(data)
+    stored = np.zeros((4, 384 + len(themes)), dtype=np.int8)
+    stored[:, :384] = _embed.quantise_bank(np.tile(fake_embedder.vector, (4, 1)))
+    stored[:, 384 + themes.index("meals")] = 1
+    classifier._bank = _embed.split_bank(stored, len(themes))
+    text = "Jono oli pitkä."
+    monkeypatch.setattr(_embed, "default_classifier", lambda: base)
+    assert "meals" not in analyse(text, "fi").theme_keys
+    monkeypatch.setattr(_embed, "default_classifier", lambda: classifier)
+    result = analyse(text, "fi")
+    assert "meals" in result.theme_keys and "waiting" in result.theme_keys
+    # The neighbours do not depend on the clauses. With mix 0.5 and neighbour weight 0.2
+    # a fast price probability of 0.8 puts the average in [0.24, 0.49] (clause pooling
+    # keeps the classifier's part within [0, 0.25]): add threshold 0.4 is inside, the
+    # clauses decide; a neighbour vote of 1.0 for price lifts it to [0.44, 0.69].
+    data = {**data, "mix": 0.5, "neighbours": {**data["neighbours"], "weight": 0.2}}
+    classifier = EmbeddingClassifier(data)
+    votes = np.zeros(len(themes))
+    votes[classifier.index["price"]] = 1.0
+    nothing = np.zeros(len(themes))
+    assert classifier.clauses_matter({"price": 0.8}, set(), {"price"}, nothing)
+    assert classifier.clauses_matter({"price": 0.8}, set(), {"price"}, nothing, nothing)
+    assert not classifier.clauses_matter({"price": 0.8}, set(), {"price"}, nothing, votes)

@@ -262,10 +262,12 @@ def _embed_pending(items: Sequence[_Pending]) -> None:
     items = [it for it in items if it.themes]
     if not items or classifier is None:
         return
-    p_comments = classifier.probabilities(np.stack([it.vector for it in items]))
+    stacked = np.stack([it.vector for it in items])
+    p_comments = classifier.probabilities(stacked)
+    p_neighbours = classifier.neighbour_probabilities(stacked)
     pooled: list[np.ndarray] = list(p_comments)
     todo = [i for i, it in enumerate(items) if len(it.clauses) >= 2 and classifier.clauses_matter(
-        it.fast, it.lexicon_sources, it.other_sources, p_comments[i])]
+        it.fast, it.lexicon_sources, it.other_sources, p_comments[i], p_neighbours[i])]
     if todo:
         vectors = embedder([c for i in todo for c in items[i].clauses])
         start = 0
@@ -274,10 +276,8 @@ def _embed_pending(items: Sequence[_Pending]) -> None:
             pooled[i] = _embed.pool(p_comments[i],
                                     classifier.probabilities(vectors[start:start + n]))
             start += n
-    w = classifier.mix
-    for it, p_emb in zip(items, pooled, strict=True):
-        it.mixed = {k: (1.0 - w) * p + w * float(p_emb[classifier.index[k]])
-                    if k in classifier.index else p for k, p in it.fast.items()}
+    for it, p_emb, p_nb in zip(items, pooled, p_neighbours, strict=True):
+        it.mixed = classifier.mixed(it.fast, p_emb, p_nb)
 
 
 def combine_themes(
