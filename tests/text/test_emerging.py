@@ -66,3 +66,19 @@ def test_comment_terms_skip_function_words_and_redaction_placeholders() -> None:
     terms = comment_terms("[NAME] sanoi, että parkkihalli on taas täynnä [PHONE]", "fi")
     assert "parkkihalli" in terms
     assert not terms & {"name", "phone", "että", "on"}
+
+
+@pytest.mark.parametrize(("text", "language", "topic", "generic"), [
+    ("Uusi noutoautomaatti oli taas rikki", "fi", "noutoautomaatti", {"uusi", "taas"}),
+    ("Det nya paketskåpet var trasigt igen", "sv", "paketskåp", {"ny", "igen"}),
+    ("The new parcel locker was broken again", "en", "locker", {"new", "again"}),
+])
+def test_generic_words_are_not_topics(text: str, language: str, topic: str,
+                                      generic: set[str]) -> None:
+    """"Again" and "new" rise with any new complaint (the demo's broken parcel locker
+    brought "taas" and "uusi" up next to "noutoautomaatti"); the thing itself is the topic."""
+    from kokemus.text import comment_terms
+
+    terms = comment_terms(text, language)
+    assert any(topic in t for t in terms)
+    assert not terms & generic
