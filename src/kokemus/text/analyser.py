@@ -244,8 +244,9 @@ def _pending(
 
 
 def _embed_pending(items: Sequence[_Pending]) -> None:
-    """Fill in ``vector`` (the comment's embedding) for every item and ``mixed`` (fast and
-    embedding probabilities averaged) for those waiting for their themes.
+    """Fill in ``vector`` (the comment's embedding) for every item and ``mixed`` (fast,
+    embedding-classifier and neighbour probabilities averaged) for those waiting for their
+    themes.
 
     The comments are embedded in one batch; then, in a second batch, the clauses of those
     comments whose theme decision the clause pooling can still change (see

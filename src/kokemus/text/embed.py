@@ -7,9 +7,9 @@ bundles a 4-bit multilingual-e5-small and a small C engine, nothing is downloade
 time), comments the fast model is unsure about are also embedded and a second one-vs-rest
 logistic classifier over the 384-dimensional embedding, shipped as
 ``data/theme_embedding_model.json`` and trained by ``python -m kokemus.text.train`` on the
-same labelled comments, is averaged with the fast model's probabilities and with the themes of the comment's nearest
-labelled neighbours (``data/theme_neighbours.npy``, see :func:`neighbour_probabilities`). With clause pooling
-(a training option, off in the shipped model) a comment of two or more clauses (sentences, or
+same labelled comments, is averaged with the fast model's probabilities and with the themes
+of the comment's nearest labelled neighbours (``data/theme_neighbours.npy``, see
+:func:`neighbour_probabilities`). With clause pooling (a training option, off in the shipped model) a comment of two or more clauses (sentences, or
 parts cut at "mutta"/"men"/"but") also has each clause embedded and the classifier's
 probabilities pooled over the comment and its clauses. Embedding costs
 about 2 ms per token on one core, so it belongs to the background worker (where comments are
@@ -212,7 +212,8 @@ class EmbeddingClassifier:
         one side of the threshold that applies (veto for ``lexicon_sources``, the model
         sources of the lexicon's themes, add for ``other_sources``) for every theme, the
         clauses need not be embedded: the result is the same. ``neighbours`` are the
-        comment's neighbour probabilities (which clauses do not change).
+        comment's neighbour probabilities (which clauses do not change); without them their
+        part of the average may be anywhere between 0 and its weight.
         """
         w, b = self.mix, self.knn_weight
         for key, p in fast.items():
@@ -220,9 +221,12 @@ class EmbeddingClassifier:
             if j is None:
                 continue
             low = (1.0 - w - b) * p + w * 0.5 * float(comment[j])
-            if neighbours is not None:
-                low += b * float(neighbours[j])
             high = low + w * 0.5
+            if neighbours is None:
+                high += b
+            else:
+                low += b * float(neighbours[j])
+                high += b * float(neighbours[j])
             for threshold, applies in ((self.veto_threshold, key in lexicon_sources),
                                        (self.add_threshold, key in other_sources)):
                 if applies and low - _MARGIN < threshold <= high + _MARGIN:

@@ -38,7 +38,7 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -163,6 +163,14 @@ def _fold_of(example_id: str, folds: int) -> int:
     return int.from_bytes(digest[:4], "big") % folds
 
 
+def fold_splits(examples: Sequence[Example], folds: int
+                ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(training indices, test indices) of each cross-validation fold (see :func:`_fold_of`)."""
+    assignment = np.array([_fold_of(ex.id, folds) for ex in examples])
+    for k in range(folds):
+        yield np.flatnonzero(assignment != k), np.flatnonzero(assignment == k)
+
+
 def _design(examples: Sequence[Example], vocabulary: dict[str, int]) -> Any:
     from scipy import sparse
 
@@ -241,13 +249,9 @@ def _predict(examples: Sequence[Example], vocabulary: dict[str, int], weights: n
 def out_of_fold(examples: Sequence[Example], themes: Sequence[str], config: dict[str, Any]
                 ) -> np.ndarray:
     """Probabilities for every example from a model that did not see it."""
-    folds = int(config["folds"])
     probs = np.zeros((len(examples), len(themes)))
-    assignment = [_fold_of(ex.id, folds) for ex in examples]
-    for k in range(folds):
-        train = [ex for ex, f in zip(examples, assignment, strict=True) if f != k]
-        test_idx = [i for i, f in enumerate(assignment) if f == k]
-        vocabulary, weights, bias = fit(train, themes, config)
+    for train_idx, test_idx in fold_splits(examples, int(config["folds"])):
+        vocabulary, weights, bias = fit([examples[i] for i in train_idx], themes, config)
         probs[test_idx] = _predict([examples[i] for i in test_idx], vocabulary, weights, bias)
     return probs
 
@@ -377,12 +381,8 @@ def out_of_fold_embedding(examples: Sequence[Example], vectors: np.ndarray,
                           ) -> np.ndarray:
     """Embedding-classifier probabilities for every example from a fit that did not see it
     (pooled with its clauses' as at run time when ``clause_vectors`` are given)."""
-    folds = int(CONFIG["folds"])
     probs = np.zeros((len(examples), len(themes)))
-    assignment = np.array([_fold_of(ex.id, folds) for ex in examples])
-    for k in range(folds):
-        train_idx = np.flatnonzero(assignment != k)
-        test_idx = np.flatnonzero(assignment == k)
+    for train_idx, test_idx in fold_splits(examples, int(CONFIG["folds"])):
         w, b = fit_embedding(vectors[train_idx], [examples[i] for i in train_idx], themes,
                              config)
         probs[test_idx] = 1.0 / (1.0 + np.exp(-(vectors[test_idx] @ w + b)))
@@ -398,13 +398,9 @@ def out_of_fold_neighbours(examples: Sequence[Example], bank: np.ndarray,
                            themes: Sequence[str], config: dict[str, Any]) -> np.ndarray:
     """Neighbour probabilities for every example from the labelled comments of the other
     folds (``bank``: the quantised embeddings as shipped, see :func:`neighbour_bank`)."""
-    folds = int(CONFIG["folds"])
     unit, labels = _embed.split_bank(bank, len(themes))
     probs = np.zeros((len(examples), len(themes)))
-    assignment = np.array([_fold_of(ex.id, folds) for ex in examples])
-    for k in range(folds):
-        train_idx = np.flatnonzero(assignment != k)
-        test_idx = np.flatnonzero(assignment == k)
+    for train_idx, test_idx in fold_splits(examples, int(CONFIG["folds"])):
         probs[test_idx] = _embed.neighbour_probabilities(
             unit[test_idx], unit[train_idx], labels[train_idx], int(config["knn_k"]),
             float(config["knn_power"]))
@@ -565,7 +561,7 @@ def train(data_dir: Path = DEFAULT_DATA, config: dict[str, Any] | None = None,
     """Cross-validate, choose thresholds, fit on everything.
 
     Returns (model JSON, embedding classifier JSON or ``None`` without ``embeddings``,
-    CV report).
+    CV report, the neighbours file's rows or ``None`` when the neighbours are not used).
     """
     config = {**CONFIG, **(config or {})}
     examples = load_examples(data_dir)
@@ -576,7 +572,7 @@ def train(data_dir: Path = DEFAULT_DATA, config: dict[str, Any] | None = None,
     vocabulary, weights, bias = fit(examples, themes, config)
     model = serialise(vocabulary, weights, bias, themes, add, veto, config)
     if not embeddings:
-        return model, None, cv
+        return model, None, cv, None
     econfig = dict(EMBEDDING_CONFIG)
     vectors = load_embeddings(examples, data_dir, update=update_embeddings)
     clause_vectors = (load_clause_embeddings(examples, data_dir, update=False)
@@ -603,9 +599,7 @@ def train(data_dir: Path = DEFAULT_DATA, config: dict[str, Any] | None = None,
     e_weights, e_bias = fit_embedding(vectors, examples, themes, econfig)
     emodel = serialise_embedding(e_weights, e_bias, themes, mix, e_add, e_veto, econfig,
                                  knn_weight, len(examples))
-    if knn_weight:
-        emodel["_neighbours"] = bank  # written to its own file by main(), not to the JSON
-    return model, emodel, cv
+    return model, emodel, cv, (bank if knn_weight else None)
 
 
 def serialise(vocabulary: dict[str, int], weights: np.ndarray, bias: np.ndarray,
@@ -662,14 +656,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-embeddings", action="store_true",
                         help="train the fast model only (the embedding classifier is kept)")
     args = parser.parse_args(argv)
-    model, emodel, cv = train(Path(args.data), embeddings=not args.no_embeddings,
+    model, emodel, cv, bank = train(Path(args.data), embeddings=not args.no_embeddings,
                               update_embeddings=not args.check)
     if args.cv:
         print(json.dumps(cv, indent=1))
         return 0
     outputs: dict[Path, bytes] = {Path(args.output): dumps(model).encode("utf-8")}
     if emodel is not None:
-        bank = emodel.pop("_neighbours", None)
         outputs[Path(args.output).with_name(_embed.MODEL_FILE)] = dumps(emodel).encode("utf-8")
         if bank is not None:
             outputs[Path(args.output).with_name(_embed.NEIGHBOURS_FILE)] = npy_bytes(bank)

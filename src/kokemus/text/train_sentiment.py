@@ -162,11 +162,8 @@ def out_of_fold(examples: Sequence[_train.Example], x: np.ndarray, y: np.ndarray
                 config: dict[str, Any]) -> np.ndarray:
     """Class probabilities of every example from a fit that did not see it (nor its
     translations)."""
-    folds = int(config["folds"])
-    assignment = np.array([_train._fold_of(ex.id, folds) for ex in examples])
     probs = np.zeros((len(examples), len(LABELS)))
-    for k in range(folds):
-        train_idx, test_idx = np.flatnonzero(assignment != k), np.flatnonzero(assignment == k)
+    for train_idx, test_idx in _train.fold_splits(examples, int(config["folds"])):
         w, b = fit(x[train_idx], y[train_idx], c, config)
         probs[test_idx] = probabilities(x[test_idx], w, b)
     return probs
