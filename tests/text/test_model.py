@@ -1,6 +1,7 @@
 """The statistical theme model: shipped file, training reproducibility, combination rules."""
 
 import json
+import os
 from importlib import resources
 
 import numpy as np
@@ -39,16 +40,7 @@ def test_features_carry_inflection_and_compounds() -> None:
     ("text", "language", "theme"),
     [
         # Fresh comments, in none of the labelled files.
-        pytest.param(
-            "Odottelin vuoroani apteekin tiskillä kolme varttia.", "fi", "waiting",
-            # A known miss since the retraining of 2026-11-24 (session 11): the lexicon
-            # finds waiting ("odottelin", "varttia") and the fast model gives it 0.49, but
-            # the embedding classifier reads the frequentative "odottelin" with "kolme
-            # varttia" as no waiting (0.08; "Odotin vuoroani tunnin" 0.997) and its average
-            # falls just under the veto threshold (0.325 < 0.35). Kept, strict, so that a
-            # model that gets it right again is noticed.
-            marks=pytest.mark.xfail(strict=True, reason="embedding vetoes a waiting hit"),
-        ),
+        ("Odottelin vuoroani apteekin tiskillä kolme varttia.", "fi", "waiting"),
         ("Jonottelin apteekissa puoli tuntia.", "fi", "waiting"),
         ("Ruokalistalla oli taas samaa mautonta keittoa.", "fi", "meals"),
         ("Verkkoapteekin kassalla maksaminen jumittui.", "fi", "online_ordering"),
@@ -140,19 +132,32 @@ def test_shipped_model_is_what_training_produces() -> None:
 
     ``python -m kokemus.text.train --check`` compares byte for byte (including the
     cross-validated thresholds); this test allows one quantisation step of difference per
-    weight, and 0.005 per bias, for floating-point noise across BLAS builds and thread
-    counts (L-BFGS stops on a relative reduction of the loss, a little earlier or later with
-    another summation order; a retrain on changed data moves the biases by tenths).
+    weight, and 0.005 per bias, for floating-point noise across BLAS builds (L-BFGS stops on
+    a relative reduction of the loss, a little earlier or later with another summation
+    order; a retrain on changed data moves the biases by tenths). The fit runs in a process
+    of its own with one BLAS thread, as training does: with the threads of the test process
+    the 9,900 comments' biases came out up to 0.0053 away.
     """
+    import subprocess
+    import sys
+
     from kokemus.text import train
 
     data = shipped()
-    examples = train.load_examples()
-    config = {**train.CONFIG, **data["config"]}
-    themes = Taxonomy.default().keys()
-    vocabulary, weights, bias = train.fit(examples, themes, config)
-    fresh = train.serialise(vocabulary, weights, bias, themes, data["add_threshold"],
-                            data["veto_threshold"], config)
+    script = (
+        "import json, sys\n"
+        "from kokemus.text import train\n"
+        "from kokemus.text.taxonomy import Taxonomy\n"
+        "data = json.load(sys.stdin)\n"
+        "config = {**train.CONFIG, **data['config']}\n"
+        "themes = Taxonomy.default().keys()\n"
+        "v, w, b = train.fit(train.load_examples(), themes, config)\n"
+        "print(json.dumps(train.serialise(v, w, b, themes, data['add_threshold'],\n"
+        "                                 data['veto_threshold'], config)))\n")
+    env = {**os.environ, **train._SINGLE_THREAD}
+    done = subprocess.run([sys.executable, "-c", script], input=json.dumps(data), env=env,
+                          capture_output=True, text=True, check=True, timeout=600)
+    fresh = json.loads(done.stdout)
     assert fresh["themes"] == data["themes"]
     assert np.allclose(fresh["bias"], data["bias"], atol=5e-3)
     assert np.allclose(fresh["scale"], data["scale"], rtol=1e-3)

@@ -182,3 +182,13 @@ def test_a_place_name_is_not_a_price() -> None:
     result = analyse("Lääkkeiden hinnat ovat kallistuneet taas", "fi")
     assert [(t.key, t.sentiment) for t in result.themes] == [("price", "negative")]
     assert "price" in themes_of("Lääkkeet ovat kalliita", "fi")
+
+
+def test_compound_heads_are_looked_up_not_decomposed() -> None:
+    # A compound head is read by the lemmatiser's dictionary; decomposing the head into
+    # known parts as well read "hoitotuote" (a care product) as "hoito" (care).
+    assert "care" not in themes_of("Ostin itsehoitotuotteen flunssaan", "fi")
+
+
+def test_a_clitic_on_a_compound_head_is_taken_off() -> None:
+    assert themes_of("Jälkiruokakin oli hyvää", "fi") == ["meals"]

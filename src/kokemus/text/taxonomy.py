@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 from ._data import load_json
-from .normalise import lemmatize
+from .normalise import dictionary_lemma, lemmatize
 
 # Shortest theme word that may be recognised as the last part of a compound; shorter words
 # ("kö", "hinta" excluded) would produce too many accidental matches unless marked "*word".
@@ -246,13 +246,14 @@ class _Index:
     def _compound_head(self, word: str) -> set[tuple[str, bool]]:
         # Try the longest possible head first: "apteekkifarmaseutin" -> "farmaseutin" ->
         # lemma "farmaseutti". Lemmatising the head handles inflected compounds that the
-        # dictionary does not know as a whole.
+        # dictionary does not know as a whole; by the dictionary alone, since this loop
+        # already tries every tail (see normalise.dictionary_lemma).
         n = len(word)
         for start in range(_MIN_COMPOUND_MODIFIER, n - _MIN_COMPOUND_HEAD + 1):
             head = word[start:]
             hit = self.exact.get(head)
             if hit is None:
-                head_lemma = lemmatize(head, self.language)
+                head_lemma = dictionary_lemma(head, self.language)
                 if len(head_lemma) >= _MIN_COMPOUND_HEAD:
                     hit = self.exact.get(head_lemma)
             if hit:
