@@ -103,8 +103,13 @@ def test_long_comments_are_embedded_for_their_sentiment_only(
     monkeypatch: pytest.MonkeyPatch, fake_embedder: FakeEmbedder
 ) -> None:
     """Above ``max_chars`` a comment is not embedded for its themes alone, but it is when
-    the lexicon is unsure of its sentiment, and the embedding then decides its themes too."""
-    assert _embed.default_sentiment_classifier() is not None
+    the fast sentiment model is unsure of its sentiment, and the embedding then decides its
+    themes too."""
+    from tests.text.test_sentiment_model import controlled
+
+    # A sentiment model sure of a comment with a clear lexicon score, unsure at 0.
+    sentiment = controlled((0.1, 0.1, 0.8))
+    monkeypatch.setattr(_embed, "default_sentiment_classifier", lambda: sentiment)
     classifier = controlled_classifier("activities", max_chars=30)
     monkeypatch.setattr(_embed, "default_classifier", lambda: classifier)
     sure = "Jono oli aivan hirveän pitkä ja myyjä oli todella epäystävällinen."

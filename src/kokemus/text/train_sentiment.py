@@ -54,13 +54,23 @@ from .taxonomy import Taxonomy
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "data" / _embed.SENTIMENT_MODEL_FILE
 LABELS = _embed.SENTIMENT_LABELS
 
-#: Hyper-parameters; ``c`` and the cascade bound are chosen by cross-validation.
+#: Hyper-parameters; ``c``, ``fast_c``, ``mix`` and the cascade bound are chosen by
+#: cross-validation.
 CONFIG: dict[str, Any] = {
     "c_grid": (1.0, 3.0, 10.0, 30.0, 100.0),
     # A smaller C (the simpler model) is preferred when its CV accuracy is this close.
     "c_noise": 0.003,
-    # Bounds on the lexicon's |score| below which a comment is embedded (1.01: all).
-    "cascade_grid": (0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.7, 1.01),
+    # The fast model over the comment's words: inverse L2 strength, vocabulary (as the
+    # theme model's, kokemus.text.train.CONFIG) and the fit's convergence.
+    "fast_c_grid": (3.0, 10.0, 30.0),
+    "fast_min_df": 2,
+    "fast_max_iterations": 2000,
+    "fast_gtol": 1e-5,
+    # Weight of the fast model's probabilities in an embedded comment's average.
+    "mix_grid": (0.3, 0.4, 0.5, 0.6, 0.7),
+    # Bounds on the fast model's highest class probability below which a comment is
+    # embedded for its sentiment (1.01: all).
+    "cascade_grid": (0.5, 0.6, 0.7, 0.8, 0.9, 1.01),
     "cascade_tolerance": 0.005,
     # Mixed comments (both clause masses at least this, kokemus.text.sentiment._MIXED_MIN)
     # keep the lexicon's decision (G4): 6 % of the labelled comments are mixed, too few for
@@ -131,7 +141,7 @@ def fit(x: np.ndarray, y: np.ndarray, c: float, config: dict[str, Any]
     if config.get("balanced"):
         counts = np.bincount(y, minlength=n_classes).astype(np.float64)
         onehot = onehot * (len(y) / (n_classes * np.maximum(counts, 1.0)))[None, :]
-    xt = np.ascontiguousarray(x.T)
+    xt = x.T.tocsr() if hasattr(x, "tocsr") else np.ascontiguousarray(x.T)
 
     def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
         w = theta[: n_features * n_classes].reshape(n_features, n_classes)
@@ -147,6 +157,7 @@ def fit(x: np.ndarray, y: np.ndarray, c: float, config: dict[str, Any]
     result = minimize(loss, np.zeros(n_features * n_classes + n_classes), jac=True,
                       method="L-BFGS-B", options={"maxiter": int(config["max_iterations"]),
                                                   "gtol": gtol, "ftol": gtol * 1e-6})
+    # (ftol scales with gtol: the sparse fast model stops at gtol 1e-5, ftol 1e-11.)
     theta = result.x
     return (theta[: n_features * n_classes].reshape(n_features, n_classes),
             theta[n_features * n_classes:])
@@ -156,6 +167,23 @@ def probabilities(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     z = x @ w + b
     z = np.exp(z - z.max(axis=1, keepdims=True))
     return z / z.sum(axis=1, keepdims=True)
+
+
+def fast_design(examples: Sequence[_train.Example], vocabulary: dict[str, int],
+                lexical: Sequence[LexicalSentiment]) -> Any:
+    """Inputs of the fast model: the comment's sparse word features as the theme model has
+    them (:func:`kokemus.text.train._design`), then the lexical features."""
+    from scipy import sparse
+
+    dense = np.stack([_embed.lexical_features(x) for x in lexical])
+    return sparse.hstack([_train._design(examples, vocabulary),
+                          sparse.csr_matrix(dense)]).tocsr()
+
+
+def fast_config(config: dict[str, Any]) -> dict[str, Any]:
+    """The fitting options of the fast model."""
+    return {**config, "max_iterations": config["fast_max_iterations"],
+            "gtol": config["fast_gtol"]}
 
 
 def out_of_fold(examples: Sequence[_train.Example], x: np.ndarray, y: np.ndarray, c: float,
@@ -198,16 +226,23 @@ def applies_mask(lexical: Sequence[LexicalSentiment], config: dict[str, Any]) ->
                      for x in lexical])
 
 
-def cascade_mask(lexical: Sequence[LexicalSentiment], below: float, config: dict[str, Any]
-                 ) -> np.ndarray:
+def cascade_mask(lexical: Sequence[LexicalSentiment], fast: np.ndarray, below: float,
+                 config: dict[str, Any]) -> np.ndarray:
     """The rule of :meth:`kokemus.text.embed.SentimentClassifier.needs_embedding`."""
-    return np.array([x.tokens > 0 and abs(x.score) < below for x in lexical]) \
+    return np.array([x.tokens > 0 for x in lexical]) & (fast.max(axis=1) < below) \
         & applies_mask(lexical, config)
+
+
+def _choose_c(grid: Sequence[float], noise: float, accuracy: dict[float, float]) -> float:
+    """The smallest C whose accuracy is within ``noise`` of the best."""
+    best = max(accuracy.values())
+    return min(float(c) for c in grid if accuracy[float(c)] >= best - noise)
 
 
 def train(data_dir: Path = _train.DEFAULT_DATA, config: dict[str, Any] | None = None,
           update_embeddings: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Cross-validate (C, cascade bound), fit on everything; returns (model JSON, CV report)."""
+    """Cross-validate (C of both models, mix, cascade bound), fit on everything; returns
+    (model JSON, CV report)."""
     config = {**CONFIG, **(config or {})}
     examples = _train.load_examples(data_dir)
     gold_by_id = load_labels(data_dir)
@@ -215,33 +250,52 @@ def train(data_dir: Path = _train.DEFAULT_DATA, config: dict[str, Any] | None = 
     languages = np.array([ex.language for ex in examples])
     lexical = lexical_of(examples)
     lexicon = np.array([LABELS.index(_sent.label_for(x.score)) for x in lexical])
-    x = design(_train.load_embeddings(examples, data_dir, update=update_embeddings), lexical)
+    # Comments the classifiers decide (the others keep the lexicon's rules: mixed, short
+    # negated, or without words).
+    applies = applies_mask(lexical, config) & np.array([x.tokens > 0 for x in lexical])
+    noise = float(config["c_noise"])
 
-    applies = applies_mask(lexical, config)
-    by_c = {}
-    for c in config["c_grid"]:
-        p = out_of_fold(examples, x, y, float(c), config)
-        predicted = np.where(applies, p.argmax(axis=1), lexicon)
-        by_c[float(c)] = (_mean_accuracy(languages, y, predicted), predicted)
-    best = max(v[0] for v in by_c.values())
-    c = min(k for k, v in by_c.items() if v[0] >= best - float(config["c_noise"]))
-    combined = by_c[c][1]
-    everything = _mean_accuracy(languages, y, combined)
+    def accuracy(p: np.ndarray) -> float:
+        return _mean_accuracy(languages, y, np.where(applies, p.argmax(axis=1), lexicon))
+
+    x = design(_train.load_embeddings(examples, data_dir, update=update_embeddings), lexical)
+    p_emb = {float(c): out_of_fold(examples, x, y, float(c), config)
+             for c in config["c_grid"]}
+    c = _choose_c(config["c_grid"], noise, {k: accuracy(p) for k, p in p_emb.items()})
+    vocabulary = _train.build_vocabulary(examples, int(config["fast_min_df"]))
+    xf = fast_design(examples, vocabulary, lexical)
+    p_fast = {float(fc): out_of_fold(examples, xf, y, float(fc), fast_config(config))
+              for fc in config["fast_c_grid"]}
+    fast_c = _choose_c(config["fast_c_grid"], noise,
+                       {k: accuracy(p) for k, p in p_fast.items()})
+    fast, embedded = p_fast[fast_c], p_emb[c]
+    by_mix = {float(m): accuracy(m * fast + (1.0 - m) * embedded)
+              for m in config["mix_grid"]}
+    mix = max(by_mix, key=lambda m: (round(by_mix[m], 4), -m))
+    mixed = mix * fast + (1.0 - mix) * embedded
+    everything = accuracy(mixed)
     cascade = []
     below = max(config["cascade_grid"])
     for bound in sorted(config["cascade_grid"]):
-        mask = cascade_mask(lexical, bound, config)
-        value = _mean_accuracy(languages, y, np.where(mask, combined, lexicon))
+        mask = cascade_mask(lexical, fast, bound, config)
+        value = accuracy(np.where(mask[:, None], mixed, fast))
         cascade.append({"below": bound, "embedded": round(float(mask.mean()), 3),
                         "mean_accuracy": round(value, 4)})
         if value >= everything - float(config["cascade_tolerance"]) - 1e-12:
             below = bound
             break
-    mask = cascade_mask(lexical, below, config)
-    chosen = np.where(mask, combined, lexicon)
+    mask = cascade_mask(lexical, fast, below, config)
+
+    def predicted(p: np.ndarray) -> np.ndarray:
+        return np.where(applies, p.argmax(axis=1), lexicon)
+
+    chosen = predicted(np.where(mask[:, None], mixed, fast))
     cv: dict[str, Any] = {
-        "c": c, "cascade_below": below,
-        "c_grid_mean_accuracy": {str(k): round(v[0], 4) for k, v in by_c.items()},
+        "c": c, "fast_c": fast_c, "mix": mix, "cascade_below": below,
+        "c_grid_mean_accuracy": {str(k): round(accuracy(p), 4) for k, p in p_emb.items()},
+        "fast_c_grid_mean_accuracy": {str(k): round(accuracy(p), 4)
+                                      for k, p in p_fast.items()},
+        "mix_grid_mean_accuracy": {str(k): round(v, 4) for k, v in by_mix.items()},
         "cascade_grid": cascade,
     }
     sources = np.array([ex.source for ex in examples])
@@ -250,25 +304,34 @@ def train(data_dir: Path = _train.DEFAULT_DATA, config: dict[str, Any] | None = 
             sel = (languages == lang) & ((sources == source) | (source == "all"))
             cv[f"{lang}/{source}"] = {
                 "lexicon": scores(y[sel], lexicon[sel]),
-                "combined_all_embedded": scores(y[sel], combined[sel]),
+                "fast": scores(y[sel], predicted(fast)[sel]),
+                "embedding": scores(y[sel], predicted(embedded)[sel]),
+                "combined_all_embedded": scores(y[sel], predicted(mixed)[sel]),
                 "combined_cascade": {**scores(y[sel], chosen[sel]),
                                      "embedded": round(float(mask[sel].mean()), 3)},
             }
     w, b = fit(x, y, c, config)
-    return serialise(w, b, c, below, config, cv), cv
+    fw, fb = fit(xf, y, fast_c, fast_config(config))
+    fast_model = {"vocabulary": vocabulary, "weights": fw, "bias": fb, "c": fast_c}
+    return serialise(w, b, c, fast_model, mix, below, config, cv), cv
 
 
-def serialise(weights: np.ndarray, bias: np.ndarray, c: float, below: float,
-              config: dict[str, Any], cv: dict[str, Any]) -> dict[str, Any]:
+def serialise(weights: np.ndarray, bias: np.ndarray, c: float, fast: dict[str, Any],
+              mix: float, below: float, config: dict[str, Any], cv: dict[str, Any]
+              ) -> dict[str, Any]:
     """JSON form read by :class:`kokemus.text.embed.SentimentClassifier`: the embedding
     weights quantised per class as in :func:`kokemus.text.train.serialise_embedding`, the
-    lexical features' weights rounded."""
+    fast model's word weights sparse and quantised as the theme model's
+    (:func:`kokemus.text.train.sparse_weights`), the lexical features' weights rounded.
+    ``fast`` holds the fast model's ``vocabulary``, ``weights`` (word features, then the
+    lexical ones), ``bias`` and ``c``."""
     n_lexical = len(_embed.LEXICAL_FEATURES)
     emb, lex = weights[:-n_lexical], weights[-n_lexical:]
     levels = int(config["quantisation_levels"])
     scale = np.abs(emb).max(axis=0) / levels
     scale[scale == 0] = 1.0
     q = np.rint(emb / scale).astype(int)
+    fast_words, fast_lex = fast["weights"][:-n_lexical], fast["weights"][-n_lexical:]
     summary = {f"{lang}/all": {k: cv[f"{lang}/all"][k]["accuracy"]
                                for k in ("lexicon", "combined_cascade")}
                for lang in _train.LANGUAGES}
@@ -283,7 +346,8 @@ def serialise(weights: np.ndarray, bias: np.ndarray, c: float, below: float,
         "weights": {label: [int(v) for v in q[:, j]] for j, label in enumerate(LABELS)},
         "lexical_weights": {label: [round(float(v), 5) for v in lex[:, j]]
                             for j, label in enumerate(LABELS)},
-        "cascade": {"below": below, "mixed_min": float(config["mixed_min"]),
+        "mix": mix,
+        "cascade": {"confidence_below": below, "mixed_min": float(config["mixed_min"]),
                     "long_mixed_tokens": config.get("long_mixed_tokens"),
                     "short_negated": (list(config["short_negated"])
                                       if config.get("short_negated") else None)},
@@ -291,6 +355,11 @@ def serialise(weights: np.ndarray, bias: np.ndarray, c: float, below: float,
         "cv_accuracy": summary,
         "config": {k: (list(v) if isinstance(v, tuple) else v)
                    for k, v in sorted(config.items())},
+        "fast": {"c": fast["c"],
+                 "lexical_weights": {label: [round(float(v), 5) for v in fast_lex[:, j]]
+                                     for j, label in enumerate(LABELS)},
+                 **_train.sparse_weights(fast["vocabulary"], fast_words, fast["bias"], LABELS,
+                                         levels)},
     }
 
 
