@@ -214,15 +214,15 @@ class _Pending:
     vector: np.ndarray | None = None
 
 
-def _sentiment_probabilities(segments: Sequence[Sequence[Part]], taxonomy: Taxonomy,
+def _sentiment_probabilities(words: tuple[list[str], list[str], list[str]],
                              lexical: LexicalSentiment) -> np.ndarray | None:
-    """The fast sentiment model's class probabilities of a comment (see
-    :class:`kokemus.text.embed.SentimentClassifier`), or ``None`` without a shipped model."""
+    """The fast sentiment model's class probabilities of a comment whose
+    :func:`_comment_words` are ``words`` (see :class:`kokemus.text.embed.SentimentClassifier`),
+    or ``None`` without a shipped model."""
     classifier = _embed.default_sentiment_classifier()
     if classifier is None:
         return None
-    return classifier.fast_probabilities(
-        classifier.fast.indices(*_comment_words(segments, taxonomy)), lexical)
+    return classifier.fast_probabilities(classifier.fast.indices(*words), lexical)
 
 
 def _pending(
@@ -250,7 +250,8 @@ def _pending(
         if lexical is None:
             return None
         if sentiment_prob is None:
-            sentiment_prob = _sentiment_probabilities(segments, taxonomy, lexical)
+            sentiment_prob = _sentiment_probabilities(_comment_words(segments, taxonomy),
+                                                      lexical)
         sentiment = _embed.default_sentiment_classifier()
         if sentiment is None or sentiment_prob is None \
                 or not sentiment.needs_embedding(lexical, sentiment_prob):
@@ -445,10 +446,11 @@ def _prepare(
     lexical = lexicon_sentiment(segments, contrast, read, _sent.lexicon(lang))
     model = default_model() if use_model else None
     prob = pending = None
-    sentiment_prob = _sentiment_probabilities(segments, taxonomy, lexical) \
-        if use_model and segments else None
-    if model is not None and segments:
-        prob = _comment_probabilities(segments, taxonomy, model)
+    # The comment's words, read once for the theme model and the sentiment model.
+    words = _comment_words(segments, taxonomy) if use_model and segments else None
+    sentiment_prob = _sentiment_probabilities(words, lexical) if words is not None else None
+    if model is not None and words is not None:
+        prob = model.probabilities_of(model.indices(*words))
         if use_embeddings:
             pending = _pending(segments, taxonomy, prob, read, lexical, sentiment_prob)
     if pending is None and use_embeddings and sentiment_prob is not None:

