@@ -10,8 +10,8 @@ Data: ``tests/data/comments_*`` is the development set (the lexicons were tuned 
 theme model is trained on it), ``tests/data/train_*`` the training set (``--prefix train``;
 the theme model is trained on it), ``tests/data/retired_*`` the former blind sets heldout,
 heldout2, heldout3 and heldout4 (``--prefix retired``; training data since 2026-11-24), and
-``tests/data/heldout6`` and ``tests/data/heldout5`` the blind held-out sets
-(``--data tests/data/heldout6 --summary``): only their figures say how well the analyser
+``tests/data/heldout7``, ``tests/data/heldout6`` and ``tests/data/heldout5`` the blind
+held-out sets (``--data tests/data/heldout7 --summary``): only their figures say how well the analyser
 generalises. Cross-validated figures on development + training data come from
 ``python -m kokemus.text.train --cv`` (themes) and ``python -m kokemus.text.train_sentiment
 --cv`` (sentiment: the dev and training sets are the sentiment classifier's training data,

@@ -246,6 +246,46 @@ def test_cascade_rule() -> None:
     assert not classifier.needs_embedding({"waiting": high, "price": low / 2}, {"waiting"})
     assert classifier.needs_embedding({"waiting": high - 0.01, "price": 0.0}, {"waiting"})
     assert classifier.needs_embedding({"waiting": 0.99, "price": low}, {"waiting"})
+    # A theme outside the lexicon hits that the fast model gives ``upper`` or more is sure.
+    upper = classifier.upper
+    assert low < upper
+    if upper <= 1.0:
+        assert not classifier.needs_embedding({"waiting": 0.99, "price": upper}, {"waiting"})
+        assert classifier.needs_embedding({"waiting": 0.99, "price": upper - 0.01},
+                                          {"waiting"})
+
+
+def test_cascade_is_the_cheapest_within_the_tolerance() -> None:
+    """choose_cascade: of the cascades whose mean micro-F1 is within the tolerance of
+    embedding everything, the one that embeds the fewest characters; embedding helps here
+    only where the fast model's probability lies between 0.3 and 0.6."""
+    from kokemus.text import train
+
+    themes = ["waiting", "price"]
+    examples, p_fast, p_mix = [], [], []
+    for i in range(120):
+        language, p = ("fi", "sv", "en")[i // 3 % 3], (0.1, 0.45, 0.9)[i % 3]
+        gold = p > 0.5 or (p == 0.45 and i % 2 == 0)
+        examples.append(train.Example(f"x{i}", language, "x" * (10 + i % 7),
+                                      frozenset({"waiting"} if gold else ()), frozenset(),
+                                      frozenset(), "train"))
+        p_fast.append([p, 0.0])
+        # The average is right on every comment; the fast model alone guesses at 0.45.
+        p_mix.append([0.9 if gold else 0.1, 0.0])
+    config = {**train.EMBEDDING_CONFIG, "max_chars": None, "cascade_tolerance": 0.0,
+              "cascade_grid": {"low": (0.05, 0.3, 0.5), "high": (0.5,),
+                               "upper": (0.4, 0.6, 1.01)}}
+    chosen, report = train.choose_cascade(examples, np.array(p_fast), np.array(p_mix), themes,
+                                          (0.35, 0.4), (0.5, 0.5), config)
+    assert chosen == {"low": 0.3, "high": 0.5, "upper": 0.6}
+    assert report["mean_f1"] == report["everything_mean_f1"] == 1.0
+    assert report["embedded"] == round(1 / 3, 3)
+    # With room to lose, nothing is embedded.
+    config["cascade_tolerance"] = 0.5
+    chosen, report = train.choose_cascade(examples, np.array(p_fast), np.array(p_mix), themes,
+                                          (0.35, 0.4), (0.5, 0.5), config)
+    assert report["embedded"] == 0.0 and report["characters_per_comment"] == 0.0
+    assert report["mean_f1"] < report["everything_mean_f1"]
 
 
 def test_real_embedder_runs_offline(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -315,8 +355,10 @@ def test_shipped_classifier_follows_the_training_config() -> None:
     classifier = default_classifier()
     assert classifier is not None
     assert classifier.clause_pooling == train.EMBEDDING_CONFIG["clause_pooling"]
-    assert (classifier.low, classifier.high) == (train.EMBEDDING_CONFIG["low"],
-                                                 train.EMBEDDING_CONFIG["high"])
+    # The cascade is chosen by cross-validation from the configured grid.
+    grid = train.EMBEDDING_CONFIG["cascade_grid"]
+    assert classifier.low in grid["low"] and classifier.high in grid["high"]
+    assert classifier.upper in grid["upper"]
     assert classifier.max_chars == train.EMBEDDING_CONFIG["max_chars"]
 
 

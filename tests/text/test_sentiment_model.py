@@ -123,6 +123,21 @@ def test_the_fast_model_gets_what_the_lexicon_misses(text: str, language: str,
     assert analyse(text, language, use_embeddings=False).sentiment == expected
 
 
+@pytest.mark.parametrize(("text", "language", "not_expected"), [
+    ("It could have been worse.", "en", "negative"),
+    ("Olisi voinut olla huonompikin.", "fi", "negative"),
+    ("Det kunde ha varit bättre.", "sv", "positive"),
+    ("Could have been better.", "en", "positive"),
+])
+def test_counterfactuals_are_not_read_backwards(text: str, language: str,
+                                                not_expected: str) -> None:
+    """Depends on the trained weights: a counterfactual's sentiment word points the other
+    way ("worse" in a comment that is mild praise). A bag of words read these backwards
+    until the session-15 training rows (``fi-z*`` …: comparisons, counterfactuals and
+    hedges) taught it the construction."""
+    assert analyse(text, language).sentiment != not_expected
+
+
 def test_the_fast_models_features_are_the_trainings() -> None:
     """At run time the fast model's feature indices are computed from the words directly
     (:meth:`LinearModel.indices`); they must be those of the feature strings training

@@ -56,13 +56,10 @@ def test_several_themes_each_with_own_sentiment() -> None:
         ("Jonossa 40 min ja sitten vielä tyly palvelu.", "fi", "negative"),
         ("Tilasin verkkoapteekista tiistaina ja paketti oli noutopisteessä torstaina. Hyvä!",
          "fi", "positive"),
-        pytest.param(
-            "Ordered online on Monday and the parcel was at the locker on Wednesday. Great!",
-            "en", "positive",
-            # Since the session-14 training rows the sentiment models read the dated facts
-            # as neutral and the lexicon's weak "Great!" (0.18) does not outweigh them: a
-            # known error, kept visible until a model gets it right again.
-            marks=pytest.mark.xfail(strict=True, reason="read as neutral since session 14")),
+        # Read as neutral by the models of session 14 (a strict xfail then); right again
+        # since the session-15 training rows.
+        ("Ordered online on Monday and the parcel was at the locker on Wednesday. Great!",
+         "en", "positive"),
         ("Beställde på nätet i måndags och paketet kom redan på tisdagen, toppen!", "sv",
          "positive"),
     ],

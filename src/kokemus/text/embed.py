@@ -143,10 +143,12 @@ class EmbeddingClassifier:
         self.mix = float(data["mix"])
         self.add_threshold = float(data["add_threshold"])
         self.veto_threshold = float(data["veto_threshold"])
-        #: The fast model is "sure" of a comment, and it is not embedded, when no theme
-        #: outside the lexicon hits reaches ``low`` and every lexicon hit reaches ``high``.
+        #: The fast model is "sure" of a comment, and it is not embedded, when every
+        #: lexicon hit reaches ``high`` and every theme outside the lexicon hits is below
+        #: ``low`` or reaches ``upper`` (chosen by ``python -m kokemus.text.train``).
         self.low = float(data["cascade"]["low"])
         self.high = float(data["cascade"]["high"])
+        self.upper = float(data["cascade"].get("upper", 1.01))
         #: ... and only a comment of at most this many characters is embedded for its
         #: themes alone (``None``: any length); a longer one is embedded when the lexicon
         #: is unsure of its sentiment.
@@ -244,7 +246,7 @@ class EmbeddingClassifier:
         """Whether the fast model's probabilities leave the comment uncertain."""
         for key, p in fast.items():
             if (key in lexicon_keys and p < self.high) or (key not in lexicon_keys
-                                                           and p >= self.low):
+                                                           and self.low <= p < self.upper):
                 return True
         return False
 

@@ -103,7 +103,7 @@ class LinearModel:
             found = cache.get((tok, lem))
             if found is None:
                 own = ["w " + lem, *(_char_ngrams(tok) if len(tok) >= _MIN_NGRAM_WORD else ())]
-                found = tuple({vocab[f] for f in own if f in vocab})
+                found = tuple({i for f in own if (i := vocab.get(f)) is not None})
                 if len(cache) < _WORD_CACHE_SIZE:
                     cache[(tok, lem)] = found
             out.update(found)
