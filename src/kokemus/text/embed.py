@@ -145,7 +145,8 @@ class EmbeddingClassifier:
         self.veto_threshold = float(data["veto_threshold"])
         #: The fast model is "sure" of a comment, and it is not embedded, when every
         #: lexicon hit reaches ``high`` and every theme outside the lexicon hits is below
-        #: ``low`` or reaches ``upper`` (chosen by ``python -m kokemus.text.train``).
+        #: ``low`` or reaches ``upper`` (chosen by ``python -m kokemus.text.train``; a file
+        #: written before session 15 has no ``upper``: no such bound).
         self.low = float(data["cascade"]["low"])
         self.high = float(data["cascade"]["high"])
         self.upper = float(data["cascade"].get("upper", 1.01))

@@ -453,9 +453,18 @@ def needs_embedding(ex: Example, p_fast: np.ndarray, themes: Sequence[str],
     max_chars = config.get("max_chars")
     if max_chars is not None and len(ex.text) > int(max_chars):
         return False
-    low, high, upper = float(config["low"]), float(config["high"]), float(config["upper"])
-    return any((k in ex.lexicon and p < high) or (k not in ex.lexicon and low <= p < upper)
-               for k, p in zip(themes, p_fast, strict=True))
+    lexicon = np.array([k in ex.lexicon for k in themes], dtype=bool)
+    return bool(_unsure(lexicon, np.asarray(p_fast), config["low"], config["high"],
+                        config["upper"]))
+
+
+def _unsure(lexicon: np.ndarray, p_fast: np.ndarray, low: float, high: float,
+            upper: float) -> np.ndarray:
+    """The fast model is unsure (along the last axis, the themes): a lexicon hit below
+    ``high`` or another theme at or above ``low`` and below ``upper``; for one comment or
+    for all at once (:func:`choose_cascade`)."""
+    return np.any(np.where(lexicon, p_fast < float(high),
+                           (p_fast >= float(low)) & (p_fast < float(upper))), axis=-1)
 
 
 def sentiment_embedded(examples: Sequence[Example]) -> list[bool]:
@@ -596,9 +605,7 @@ def choose_cascade(examples: Sequence[Example], p_fast: np.ndarray, p_mix: np.nd
             for upper in grid["upper"]:
                 if upper <= low:
                     continue
-                unsure = np.any(np.where(sc.lexicon, p_fast < high,
-                                         (p_fast >= low) & (p_fast < upper)), axis=1)
-                emb = (unsure & short) | also
+                emb = (_unsure(sc.lexicon, p_fast, low, high, upper) & short) | also
                 cost = float(chars[emb].sum()) / len(chars)
                 value = sc.mean_f1(np.where(emb[:, None], mixed, fixed))
                 if value < everything - float(config["cascade_tolerance"]) - 1e-12:
