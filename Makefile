@@ -50,11 +50,11 @@ test-sqlite: venv messages ## unit and integration tests on SQLite
 	@mkdir -p $(RESULTS)
 	$(BIN)/pytest -m "not browser" -n $(PYTEST_WORKERS) -q --junitxml=$(RESULTS)/sqlite.xml
 
-test-postgres: venv messages ## the same tests on PostgreSQL (KOKEMUS_TEST_DATABASE_URL)
+test-postgres: venv messages ## the same tests on PostgreSQL (KOKEMUS_TEST_DATABASE_URL), less the slow ones that touch no database
 	@echo "== tests on PostgreSQL ($(KOKEMUS_TEST_DATABASE_URL)) =="
 	@mkdir -p $(RESULTS)
 	@if $(BIN)/python scripts/check_postgres.py "$(KOKEMUS_TEST_DATABASE_URL)"; then \
-	  DATABASE_URL="$(KOKEMUS_TEST_DATABASE_URL)" $(BIN)/pytest -m "not browser" -n $(PYTEST_WORKERS) -q --junitxml=$(RESULTS)/postgres.xml; \
+	  DATABASE_URL="$(KOKEMUS_TEST_DATABASE_URL)" $(BIN)/pytest -m "not browser and not no_database" -n $(PYTEST_WORKERS) -q --junitxml=$(RESULTS)/postgres.xml; \
 	elif [ "$$CI" = "true" ]; then echo "PostgreSQL is required under CI=true"; exit 1; \
 	else echo "SKIPPED: PostgreSQL not reachable"; fi
 

@@ -305,6 +305,7 @@ def test_real_embedder_runs_offline(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.no_database
 def test_shipped_classifier_is_what_training_produces() -> None:
     """Refit on the cached embeddings of all labelled comments and compare the weights.
 

@@ -127,6 +127,7 @@ def test_model_adds_themes_under_a_renamed_key() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.no_database
 def test_shipped_model_is_what_training_produces() -> None:
     """Refit on all labelled data with the shipped thresholds and compare the weights.
 

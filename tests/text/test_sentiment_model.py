@@ -301,6 +301,7 @@ def test_scores_stay_in_their_labels_band() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.no_database
 def test_shipped_model_is_what_training_produces() -> None:
     """Refit with the shipped C on the cached embeddings of all labelled comments and
     compare: ``python -m kokemus.text.train_sentiment --check`` compares byte for byte;
