@@ -466,7 +466,8 @@ class SentimentClassifier:
         their 13 lexical features) can be outweighed by neutral words ("Apteekissa käynti
         :(" was read neutral after session 16's retraining). A run-time rule, not applied
         when training (the classifiers are still fitted on these comments): of the 26
-        labelled comments it concerns, the fast model and the lexicon each read 25 right.
+        labelled comments it concerns, the fast model (in sample) and the lexicon each read
+        25 right.
         """
         if not self.applies(lexical) or (vector is None and fast is None) \
                 or lexical.emoticons_only:

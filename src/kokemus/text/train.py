@@ -503,13 +503,6 @@ def combined_predictions(examples: Sequence[Example], p_fast: np.ndarray, p_emb:
     return out
 
 
-def _mean_language_f1(examples: Sequence[Example], predicted: Sequence[set[str]]) -> float:
-    per_lang = [scores([e for e in examples if e.language == lang],
-                       [q for e, q in zip(examples, predicted, strict=True)
-                        if e.language == lang])["micro_f1"] for lang in LANGUAGES]
-    return sum(per_lang) / len(per_lang)
-
-
 class _Scores:
     """Mean per-language micro-F1 (each rounded to three places, as reported) of boolean
     theme predictions (examples x themes), for the vectorised grid searches below."""
